@@ -1,0 +1,58 @@
+"""Account requests: what is owed, opting out of contact, "wrong person"."""
+from __future__ import annotations
+
+from typing import Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import BorrowerAction, is_verified, keep_verified, language, latest_text, say, services
+from actions.statements import tell_arrears
+from actions.verification import verify_or_prompt
+from bot.accounts.repository import AccountRepository
+
+
+class ActionShowArrears(BorrowerAction):
+    """"How much do I owe?": the breakdown once verified; before that, verification."""
+
+    def name(self) -> Text:
+        return "action_show_arrears"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if not is_verified(tracker):
+            verified, events = await verify_or_prompt(dispatcher, tracker)
+            if verified:
+                reference = next(e["value"] for e in events if e.get("name") == "verified_loan_ref")
+                tell_arrears(dispatcher, reference, language(tracker))
+            return events
+        tell_arrears(dispatcher, tracker.get_slot("verified_loan_ref"), language(tracker))
+        return keep_verified()
+
+
+class ActionStopContact(BorrowerAction):
+    """Record an opt-out from contact, whether or not the person is verified."""
+
+    def name(self) -> Text:
+        return "action_stop_contact"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        reference = tracker.get_slot("verified_loan_ref") if is_verified(tracker) else None
+        with services().db.unit_of_work() as session:
+            AccountRepository(session).record_opt_out(
+                tracker.sender_id, reference, tracker.get_latest_input_channel(), latest_text(tracker)
+            )
+        say(dispatcher, "utter_stop_contact_recorded")
+        return []
+
+
+class ActionWrongPerson(BorrowerAction):
+    """"This isn't my loan": disclose nothing, forget any partial identity, note it."""
+
+    def name(self) -> Text:
+        return "action_wrong_person"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        say(dispatcher, "utter_wrong_person")
+        return [SlotSet("pending_loan_ref", None), SlotSet("pending_dob", None)]

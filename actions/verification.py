@@ -1,0 +1,85 @@
+"""Identity verification: loan reference plus date of birth, before anything is disclosed."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import (
+    BorrowerAction, keep_verified, is_verified, language, latest_text, say, services, today, utc_now,
+)
+from actions.statements import tell_arrears
+from bot.language import format_date, parse_date_of_birth, parse_loan_ref
+from bot.verification.service import LockoutRule, Outcome, verify_identity
+
+
+async def verify_or_prompt(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> tuple[bool, list[EventType]]:
+    """Use whatever identity the latest message holds; (verified now?, events).
+
+    Slots that gate disclosure are set here and only here, from the database's answer.
+    """
+    text = latest_text(tracker)
+    reference = parse_loan_ref(text) or tracker.get_slot("pending_loan_ref")
+    birth = parse_date_of_birth(text, today())
+    if birth.impossible:
+        say(dispatcher, "utter_impossible_date")
+        return False, [SlotSet("pending_loan_ref", reference)]
+    dob_text = birth.value.isoformat() if birth.value else tracker.get_slot("pending_dob")
+    if not reference and not dob_text:
+        say(dispatcher, "utter_ask_identity")
+        return False, []
+    if not dob_text:
+        say(dispatcher, "utter_ask_dob")
+        return False, [SlotSet("pending_loan_ref", reference)]
+    if not reference:
+        say(dispatcher, "utter_ask_loan_ref")
+        return False, [SlotSet("pending_dob", dob_text)]
+
+    settings = services().settings
+    rule = LockoutRule(settings.verification_max_attempts, settings.verification_lock_minutes)
+    with services().db.unit_of_work() as session:
+        result = verify_identity(
+            session,
+            loan_reference=reference,
+            date_of_birth=date.fromisoformat(dob_text),
+            conversation_id=tracker.sender_id,
+            channel=tracker.get_latest_input_channel(),
+            now=utc_now(),
+            rule=rule,
+        )
+    cleared = [SlotSet("pending_loan_ref", None), SlotSet("pending_dob", None)]
+    if result.outcome is Outcome.VERIFIED:
+        say(dispatcher, "utter_verified")
+        return True, cleared + [
+            SlotSet("verified", True), SlotSet("verified_loan_ref", result.loan_reference),
+        ] + keep_verified()
+    if result.outcome is Outcome.LOCKED:
+        until = result.locked_until.strftime("%H:%M UTC") + ", " + format_date(result.locked_until.date(), language(tracker))
+        say(dispatcher, "utter_verification_locked", locked_until=until)
+        return False, cleared
+    say(dispatcher, "utter_verification_failed", attempts_left=result.attempts_left)
+    return False, cleared
+
+
+class ActionVerifyIdentity(BorrowerAction):
+    """The borrower sent identity details: verify them, then state the account position."""
+
+    def name(self) -> Text:
+        return "action_verify_identity"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if is_verified(tracker):
+            say(dispatcher, "utter_how_can_i_help")
+            return keep_verified()
+        verified, events = await verify_or_prompt(dispatcher, tracker)
+        if verified:
+            reference = next(e["value"] for e in events if e.get("name") == "verified_loan_ref")
+            tell_arrears(dispatcher, reference, language(tracker))
+            say(dispatcher, "utter_how_can_i_help")
+        return events

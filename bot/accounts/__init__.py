@@ -1,0 +1,1 @@
+"""Borrowers, loans, their schedules, payments and charges, and what is overdue."""

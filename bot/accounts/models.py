@@ -1,0 +1,96 @@
+"""Tables of the lender's books: borrowers, loans, instalment schedule, payments, charges."""
+from __future__ import annotations
+
+import enum
+from sqlalchemy import (
+    Boolean, Column, Date, DateTime, Enum, ForeignKey, Integer, String, UniqueConstraint,
+)
+from sqlalchemy.orm import relationship
+from sqlalchemy.sql import func
+
+from bot.storage.base import Base, Money, Rate
+
+
+class PaymentStatus(str, enum.Enum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    RETURNED = "returned"  # collected, then reversed by the borrower's bank
+
+
+class ChargeKind(str, enum.Enum):
+    LATE_FEE = "late_fee"
+    PENALTY_INTEREST = "penalty_interest"
+
+
+class Borrower(Base):
+    __tablename__ = "borrowers"
+    id = Column(Integer, primary_key=True)
+    full_name = Column(String(200), nullable=False)
+    date_of_birth = Column(Date, nullable=False)
+    preferred_language = Column(String(5), nullable=False, default="en")
+    loans = relationship("Loan", back_populates="borrower")
+
+
+class Loan(Base):
+    __tablename__ = "loans"
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(32), nullable=False, unique=True)
+    borrower_id = Column(ForeignKey("borrowers.id"), nullable=False)
+    currency = Column(String(3), nullable=False)
+    principal = Column(Money(), nullable=False)
+    annual_rate = Column(Rate(), nullable=False)
+    contractual_instalment = Column(Money(), nullable=False)
+    start_date = Column(Date, nullable=False)
+    borrower = relationship("Borrower", back_populates="loans")
+    instalments = relationship("ScheduledInstalment", order_by="ScheduledInstalment.number", back_populates="loan")
+    payments = relationship("Payment", back_populates="loan")
+    charges = relationship("Charge", back_populates="loan")
+
+
+class ScheduledInstalment(Base):
+    __tablename__ = "scheduled_instalments"
+    __table_args__ = (UniqueConstraint("loan_id", "number"),)
+    id = Column(Integer, primary_key=True)
+    loan_id = Column(ForeignKey("loans.id"), nullable=False)
+    number = Column(Integer, nullable=False)
+    due_date = Column(Date, nullable=False)
+    amount = Column(Money(), nullable=False)
+    principal = Column(Money(), nullable=False)
+    interest = Column(Money(), nullable=False)
+    loan = relationship("Loan", back_populates="instalments")
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id = Column(Integer, primary_key=True)
+    loan_id = Column(ForeignKey("loans.id"), nullable=False)
+    instalment_id = Column(ForeignKey("scheduled_instalments.id"), nullable=True)
+    amount = Column(Money(), nullable=False)
+    paid_on = Column(Date, nullable=False)
+    status = Column(Enum(PaymentStatus, native_enum=False, length=16), nullable=False)
+    note = Column(String(200), nullable=True)
+    loan = relationship("Loan", back_populates="payments")
+
+
+class Charge(Base):
+    __tablename__ = "charges"
+    id = Column(Integer, primary_key=True)
+    loan_id = Column(ForeignKey("loans.id"), nullable=False)
+    kind = Column(Enum(ChargeKind, native_enum=False, length=24), nullable=False)
+    amount = Column(Money(), nullable=False)
+    charged_on = Column(Date, nullable=False)
+    waived = Column(Boolean, nullable=False, default=False)
+    loan = relationship("Loan", back_populates="charges")
+
+
+class ContactOptOut(Base):
+    """A borrower's request to stop being contacted, recorded and honoured."""
+
+    __tablename__ = "contact_opt_outs"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(200), nullable=False, index=True)
+    loan_reference = Column(String(32), nullable=True)
+    channel = Column(String(32), nullable=True)
+    message = Column(String(2000), nullable=True)
+    recorded_at = Column(DateTime(), nullable=False, server_default=func.now())
+

@@ -1,0 +1,98 @@
+"""Runtime settings, read once from the environment (and `.env` when present).
+
+Every knob a deployment may turn lives here with its embedded default, so the
+product runs on SQLite with no configuration at all.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A setting has a value the product cannot run with; the message names it."""
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r}: must be an integer") from exc
+
+
+def _persistent_secret(var_dir: Path, name: str) -> str:
+    """A random secret generated on first use and kept in `var/` so restarts agree."""
+    path = var_dir / f".{name.lower()}"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    var_dir: Path
+    database_url: str
+    tracker_store_url: str
+    redis_url: str | None
+    lender_name: str
+    lender_contact: str
+    agent_hours: str
+    crisis_line: str
+    rasa_port: int
+    action_port: int
+    web_port: int
+    rasa_url: str
+    action_server_url: str
+    rasa_api_token: str
+    link_secret: str
+    public_base_url: str
+    verification_max_attempts: int
+    verification_lock_minutes: int
+    verification_idle_minutes: int
+    session_expiry_minutes: int
+    environment: str
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, `.env` included; defaults run embedded."""
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    var_dir = Path(os.environ.get("APP_VAR_DIR", PROJECT_ROOT / "var")).resolve()
+    rasa_port = _int("RASA_PORT", 5005)
+    action_port = _int("ACTION_PORT", 5055)
+    web_port = _int("WEB_PORT", 8000)
+    return Settings(
+        var_dir=var_dir,
+        database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'app.db'}",
+        tracker_store_url=os.environ.get("TRACKER_STORE_URL") or f"sqlite:///{var_dir / 'tracker.db'}",
+        redis_url=os.environ.get("REDIS_URL") or None,
+        lender_name=os.environ.get("LENDER_NAME", "HCF Consumer Finance"),
+        lender_contact=os.environ.get("LENDER_CONTACT", "400-000-0000 (Mon-Fri 09:00-18:00)"),
+        agent_hours=os.environ.get("AGENT_HOURS", "Mon-Fri 09:00-18:00 (China Standard Time)"),
+        crisis_line=os.environ.get("CRISIS_LINE", "400-161-9995 (24h psychological support hotline)"),
+        rasa_port=rasa_port,
+        action_port=action_port,
+        web_port=web_port,
+        rasa_url=os.environ.get("RASA_URL", f"http://localhost:{rasa_port}"),
+        action_server_url=os.environ.get("ACTION_SERVER_URL", f"http://localhost:{action_port}/webhook"),
+        rasa_api_token=os.environ.get("RASA_API_TOKEN") or _persistent_secret(var_dir, "RASA_API_TOKEN"),
+        link_secret=os.environ.get("LINK_SECRET") or _persistent_secret(var_dir, "LINK_SECRET"),
+        public_base_url=os.environ.get("PUBLIC_BASE_URL", f"http://localhost:{web_port}"),
+        verification_max_attempts=_int("VERIFICATION_MAX_ATTEMPTS", 3),
+        verification_lock_minutes=_int("VERIFICATION_LOCK_MINUTES", 30),
+        verification_idle_minutes=_int("VERIFICATION_IDLE_MINUTES", 30),
+        session_expiry_minutes=_int("SESSION_EXPIRY_MINUTES", 60),
+        environment=os.environ.get("APP_ENV", "development"),
+    )

@@ -1,0 +1,1 @@
+"""Demo borrowers and loans with fixed references and figures (see README)."""

@@ -1,0 +1,1 @@
+"""Identity verification before disclosure: attempt log, lock-out, matching."""

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set everything up if needed, then run the assistant's processes in the foreground.
+# Ctrl-C stops them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+eval "$(.venv/bin/python -m bot.cli export-env)"
+.venv/bin/python -m bot.cli show-settings
+exec .venv/bin/honcho start -f Procfile

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import BorrowerAction, is_verified, keep_verified, language, latest_text, say, services
-from actions.statements import tell_arrears
+from actions.statements import next_step_after_arrears, tell_arrears
 from actions.verification import verify_or_prompt
 from bot.accounts.repository import AccountRepository
 
@@ -25,7 +25,8 @@ class ActionShowArrears(BorrowerAction):
             verified, events = await verify_or_prompt(dispatcher, tracker)
             if verified:
                 reference = next(e["value"] for e in events if e.get("name") == "verified_loan_ref")
-                tell_arrears(dispatcher, reference, language(tracker))
+                overdue = tell_arrears(dispatcher, reference, language(tracker))
+                events += next_step_after_arrears(dispatcher, tracker, overdue)
             return events
         tell_arrears(dispatcher, tracker.get_slot("verified_loan_ref"), language(tracker))
         return keep_verified()

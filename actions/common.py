@@ -1,6 +1,7 @@
 """What every action shares: services, the borrower's language, the opening, verification state."""
 from __future__ import annotations
 
+import abc
 import logging
 import time
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings, load_settings
+from bot.negotiation import Policy, load_policy
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 class Services:
     settings: Settings
     db: Database
+    policy: Policy
 
 
 _services: Services | None = None
@@ -33,7 +36,8 @@ def services() -> Services:
     global _services
     if _services is None:
         settings = load_settings()
-        _services = Services(settings=settings, db=Database(settings.database_url))
+        _services = Services(settings=settings, db=Database(settings.database_url),
+                             policy=load_policy(settings.policy_path))
     return _services
 
 
@@ -83,11 +87,8 @@ def latest_text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 
 
-class BorrowerAction(Action):
+class BorrowerAction(Action, abc.ABC):
     """Base of every conversational action: opening first, database failures answered politely."""
-
-    def name(self) -> str:  # pragma: no cover - subclasses name themselves
-        raise NotImplementedError
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -104,7 +105,8 @@ class BorrowerAction(Action):
             say(dispatcher, "utter_service_unavailable")
             return events
 
+    @abc.abstractmethod
     async def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        raise NotImplementedError
+        """The action's own work, after the opening."""

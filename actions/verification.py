@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import (
     BorrowerAction, keep_verified, is_verified, language, latest_text, say, services, today, utc_now,
 )
-from actions.statements import tell_arrears
+from actions.statements import next_step_after_arrears, tell_arrears
 from bot.language import format_date, parse_date_of_birth, parse_loan_ref
 from bot.verification.service import LockoutRule, Outcome, verify_identity
 
@@ -80,6 +80,6 @@ class ActionVerifyIdentity(BorrowerAction):
         verified, events = await verify_or_prompt(dispatcher, tracker)
         if verified:
             reference = next(e["value"] for e in events if e.get("name") == "verified_loan_ref")
-            tell_arrears(dispatcher, reference, language(tracker))
-            say(dispatcher, "utter_how_can_i_help")
+            overdue = tell_arrears(dispatcher, reference, language(tracker))
+            events += next_step_after_arrears(dispatcher, tracker, overdue)
         return events

@@ -37,6 +37,12 @@ def setup(settings: Settings, *, force_demo: bool = False) -> None:
                 print(f"demo data created: {', '.join(refs)}")
             else:
                 print("demo data present (make demo-data re-creates it as of today)")
+        with db.unit_of_work() as session:
+            from bot.handoff.accounts import ensure_demo_accounts
+
+            generated = ensure_demo_accounts(session)
+        if generated:
+            print(f"console accounts ada (agent) and sam (supervisor) created; password, shown once: {generated}")
     finally:
         db.dispose()
 
@@ -69,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lock store        {'redis ' + settings.redis_url if settings.redis_url else 'in-memory'}")
         print(f"Rasa              {settings.rasa_url}  (REST: /webhooks/rest/webhook, HTTP API token-protected)")
         print(f"action server     {settings.action_server_url}")
+        print(f"web app           http://localhost:{settings.web_port}/  (demo page + widget; console at /console)")
         print(f"lender            {settings.lender_name}")
+        print("Telegram          " + ("webhook at /webhooks/telegram/webhook (TELEGRAM_TOKEN set)"
+                                      if settings.telegram_token else "off (set TELEGRAM_TOKEN to enable)"))
     return 0
 
 

@@ -64,6 +64,11 @@ class Settings:
     verification_idle_minutes: int
     session_expiry_minutes: int
     environment: str
+    policy_path: Path
+    dispute_channel: str
+    telegram_token: str | None
+    telegram_webhook_secret: str | None
+    telegram_api_base_url: str
 
 
 def load_settings() -> Settings:
@@ -95,4 +100,11 @@ def load_settings() -> Settings:
         verification_idle_minutes=_int("VERIFICATION_IDLE_MINUTES", 30),
         session_expiry_minutes=_int("SESSION_EXPIRY_MINUTES", 60),
         environment=os.environ.get("APP_ENV", "development"),
+        policy_path=Path(os.environ.get("POLICY_FILE", PROJECT_ROOT / "policy.yml")),  # same default as actions/__init__
+        telegram_token=os.environ.get("TELEGRAM_TOKEN") or None,
+        telegram_webhook_secret=os.environ.get("TELEGRAM_WEBHOOK_SECRET") or (
+            _persistent_secret(var_dir, "TELEGRAM_WEBHOOK_SECRET") if os.environ.get("TELEGRAM_TOKEN") else None),
+        telegram_api_base_url=os.environ.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot"),
+        dispute_channel=os.environ.get(
+            "DISPUTE_CHANNEL", "complaints@hcf.example (or 400-000-0000), answered within 15 days"),
     )

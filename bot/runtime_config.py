@@ -56,7 +56,7 @@ def endpoints(settings: Settings) -> dict:
 
 
 def credentials(settings: Settings) -> dict:
-    return {
+    channels: dict = {
         "rest": None,
         "socketio": {
             "user_message_evt": "user_uttered",
@@ -64,6 +64,13 @@ def credentials(settings: Settings) -> dict:
             "session_persistence": True,
         },
     }
+    if settings.telegram_token:
+        channels["channels.telegram.input.TelegramInput"] = {
+            "token": settings.telegram_token,
+            "webhook_secret": settings.telegram_webhook_secret,
+            "api_base_url": settings.telegram_api_base_url,
+        }
+    return channels
 
 
 def render_runtime_config(settings: Settings) -> list[Path]:
@@ -73,5 +80,6 @@ def render_runtime_config(settings: Settings) -> list[Path]:
         path = settings.var_dir / name
         path.write_text("# generated from settings by `python -m bot.cli render-config`\n"
                         + yaml.safe_dump(content, sort_keys=False, allow_unicode=True))
+        path.chmod(0o600)  # may hold the Telegram token and database passwords
         written.append(path)
     return written

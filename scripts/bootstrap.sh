@@ -8,6 +8,10 @@ ROOT=$(pwd)
 VENV="$ROOT/.venv"
 export TF_CPP_MIN_LOG_LEVEL=3 PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1
 
+# Concurrent set-ups (two terminals, parallel test runs) wait for each other instead of training twice.
+exec 9>"$ROOT/.bootstrap.lock"
+flock 9
+
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 is_python310() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; }

@@ -14,6 +14,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.accounts.models import Borrower, Charge, ChargeKind, Loan, Payment, PaymentStatus, ScheduledInstalment
+from bot.agreements.models import Agreement, OfferRecord, PromiseToPay
+from bot.verification.models import VerificationAttempt
 
 CENT = Decimal("0.01")
 
@@ -94,8 +96,14 @@ def _first_due(spec: DemoLoan, today: date) -> date:
 
 
 def seed_demo_data(session: Session, today: date) -> list[str]:
-    """Replace the demo loans with fresh rows as of `today`; returns their references."""
+    """Replace the demo loans, and everything recorded about them, with fresh rows as of `today`.
+
+    Returns their references. Only the demo references are touched.
+    """
     refs = [spec.reference for spec in DEMO_LOANS]
+    for table in (Agreement, OfferRecord, PromiseToPay):
+        session.execute(delete(table).where(table.loan_reference.in_(refs)))
+    session.execute(delete(VerificationAttempt).where(VerificationAttempt.loan_reference.in_(refs)))
     old = session.execute(select(Loan).where(Loan.reference.in_(refs))).scalars().all()
     for loan in old:
         for table in (Payment, Charge, ScheduledInstalment):

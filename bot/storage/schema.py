@@ -8,6 +8,8 @@ from alembic.config import Config
 
 import bot.accounts.models  # noqa: F401  (registers tables)
 import bot.verification.models  # noqa: F401
+import bot.handoff.models  # noqa: F401
+import bot.agreements.models  # noqa: F401
 from bot.storage.base import Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

@@ -1,0 +1,34 @@
+# Two commands matter: `make run` and `make test`. Both set up whatever is missing first.
+SHELL := /bin/bash
+VENV := .venv
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: run test setup test-fast validate train nlu-report demo-data clean
+
+run:            ## set up if needed, then run the assistant, action server and web apps
+	@bash scripts/run.sh
+
+test:           ## set up if needed, then run the whole suite (what CI runs)
+	@bash scripts/test.sh
+
+setup:          ## only the set-up: venv, requirements, model, database, demo data
+	@bash scripts/bootstrap.sh
+
+test-fast:      ## unit and action tests only (seconds; no servers, no training)
+	@$(VENV)/bin/python -m pytest -m "not slow" -q
+
+validate:       ## Rasa's own consistency check of domain, rules and training data
+	@$(VENV)/bin/rasa data validate --quiet
+
+train:          ## force a retrain
+	@rm -f models/.fingerprint && bash scripts/bootstrap.sh
+
+nlu-report:     ## intent accuracy / F1 per language on the held-out sets
+	@bash scripts/bootstrap.sh && $(VENV)/bin/python -m scripts.nlu_report
+
+demo-data:      ## re-create the demo borrowers as of today
+	@$(VENV)/bin/python -m bot.cli reset-demo
+
+clean:          ## remove generated state (database, models); keeps .venv
+	rm -rf var models results

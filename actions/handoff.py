@@ -1,0 +1,155 @@
+"""Handing the conversation to a person, and taking it back when the agent is done.
+
+`action_handoff` records (or refreshes) the conversation's escalation with a
+summary for the agent, tells the borrower what happens next and pauses the
+conversation. The agent console resumes it and triggers
+`EXTERNAL_agent_handed_back`, answered by `action_agent_handed_back`.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import BorrowerAction, is_verified, language, say, services, today, utc_now
+from bot.accounts.repository import AccountRepository
+from bot.handoff.queue import EscalationQueue, approved_offer_of
+from bot.handoff.triggers import trigger_for
+from bot.language import format_date, format_money
+
+# Slots the negotiation fills; copied into the summary as they are when present.
+CONTEXT_SLOTS = ("hardship_cause", "monthly_income", "monthly_costs", "offers_made")
+LAST_MESSAGES = 5
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def borrower_messages(tracker: Tracker, count: int = LAST_MESSAGES) -> list[str]:
+    """The borrower's last few messages, oldest first (external intents excluded)."""
+    texts = [e.get("text") for e in tracker.events
+             if e.get("event") == "user" and e.get("text") and not str(e.get("text")).startswith("/EXTERNAL")]
+    return [t[:1000] for t in texts[-count:]]
+
+
+def _json_slot(tracker: Tracker, name: str) -> Any:
+    value = tracker.get_slot(name)
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def escalation_summary(tracker: Tracker, trigger_intent: str | None) -> dict[str, Any]:
+    """What the agent needs at a glance; account details only for a verified borrower."""
+    summary: dict[str, Any] = {
+        "verified": is_verified(tracker),
+        "language": language(tracker),
+        "triggered_by": trigger_intent,
+        "last_messages": borrower_messages(tracker),
+    }
+    if summary["verified"]:
+        reference = tracker.get_slot("verified_loan_ref")
+        summary["loan_ref"] = reference
+        with services().db.unit_of_work() as session:
+            statement = AccountRepository(session).statement(reference, today())
+        if statement is not None:
+            summary.update(
+                arrears=str(statement.arrears), currency=statement.currency,
+                days_past_due=statement.days_past_due,
+                outstanding_balance=str(statement.outstanding_balance),
+            )
+    for slot in CONTEXT_SLOTS:
+        value = tracker.get_slot(slot)
+        if value not in (None, ""):
+            summary[slot] = value
+    proposed = _json_slot(tracker, "proposed_offer")
+    if isinstance(proposed, dict):
+        summary["proposed_offer"] = proposed
+    return summary
+
+
+class ActionHandoff(BorrowerAction):
+    """Record the escalation, tell the borrower what happens next, pause the conversation."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        # Someone at risk hears support and the crisis line before anything else, the opening included.
+        if latest_intent(tracker) == "self_harm":
+            say(dispatcher, "utter_crisis_support", crisis_line=services().settings.crisis_line)
+        return await super().run(dispatcher, tracker, domain)
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        intent = latest_intent(tracker)
+        trigger = trigger_for(intent, tracker.get_slot("handoff_reason"))
+        lang = language(tracker)
+        with services().db.unit_of_work() as session:
+            EscalationQueue(session).open(
+                conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(),
+                reason=trigger.reason, priority=trigger.priority,
+                summary=escalation_summary(tracker, intent), language=lang, now=utc_now(),
+            )
+        settings = services().settings
+        if trigger.reason == "third_party":
+            say(dispatcher, "utter_third_party")  # never a word about the account
+        else:
+            if trigger.reason == "dispute_debt":
+                say(dispatcher, "utter_handoff_dispute")
+            say(dispatcher, "utter_handoff_waiting", agent_hours=settings.agent_hours)
+        events: list[EventType] = []
+        if tracker.get_slot("handoff_reason"):
+            events.append(SlotSet("handoff_reason", None))
+        return events + [ConversationPaused()]
+
+
+def _money(value: Any, currency: str, lang: str) -> str:
+    try:
+        return format_money(Decimal(str(value)), currency, lang)
+    except (InvalidOperation, ValueError, TypeError):
+        return str(value)
+
+
+def _date(value: Any, lang: str) -> str:
+    try:
+        return format_date(date.fromisoformat(str(value)), lang)
+    except ValueError:
+        return str(value)
+
+
+def present_offer_values(offer: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The approved offer's figures, formatted for the borrower's language."""
+    currency = offer.get("currency") or "CNY"
+    return {
+        "monthly": _money(offer.get("monthly"), currency, lang),
+        "months": offer.get("months"),
+        "first_payment": _date(offer.get("first_payment"), lang),
+        "total": _money(offer.get("total"), currency, lang),
+    }
+
+
+class ActionAgentHandedBack(BorrowerAction):
+    """The agent handed back: say so, and present the plan the agent approved, if any."""
+
+    def name(self) -> Text:
+        return "action_agent_handed_back"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        say(dispatcher, "utter_back_with_bot")
+        with services().db.unit_of_work() as session:
+            escalation = EscalationQueue(session).latest_for(tracker.sender_id)
+            offer = approved_offer_of(escalation) if escalation is not None else None
+        if not offer:
+            return []
+        say(dispatcher, "utter_present_approved_offer", **present_offer_values(offer, language(tracker)))
+        return [SlotSet("pending_offer", json.dumps(offer, ensure_ascii=False))]

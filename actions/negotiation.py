@@ -1,0 +1,443 @@
+"""The negotiation after verification: why, what the borrower can afford, offers, agreement.
+
+The action only reads and writes conversation state; every money decision is
+made by `bot.negotiation` and every record by `bot.agreements`.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import (
+    BorrowerAction, is_verified, keep_verified, language, latest_text, say, services, today, utc_now,
+)
+from actions.phrasing import cause_text, concessions_text
+from actions.verification import verify_or_prompt
+from bot.accounts.arrears import ArrearsStatement
+from bot.accounts.repository import AccountRepository
+from bot.agreements.links import agreement_url
+from bot.agreements.service import (
+    negotiation_history, offer_by_id, record_offer, record_promise, sign_agreement,
+)
+from bot.agreements.terms import offer_terms
+from bot.language import (
+    classify_cause, format_date, format_money, is_temporary, parse_amount, parse_amounts,
+    parse_duration_months, parse_future_date,
+)
+from bot.negotiation import (
+    AccountPosition, CounterOfferStatus, Finances, Hardship, Offer, affordable_instalment,
+    evaluate_counter_offer, monthly_surplus, promise_to_pay_allowed, propose_offers, stalling_check,
+)
+
+INCOME_WORDS = re.compile(r"(?i)\b(income|earn|salary|wage|paid|make)\w*|收入|工资|薪|挣|赚|到手")
+COST_WORDS = re.compile(r"(?i)\b(cost|rent|bill|spend|expense|food|transport|utilit)\w*|开支|开销|房租|花|支出|生活费")
+OPTION_NUMBER = re.compile(r"(?i)\b([1-3])\b|(first|one)|(second|two)|(third|three)|([一二三])|[第方案选]\s*([1-3])")
+CHINESE_ORDINAL = {"一": 1, "二": 2, "三": 3}
+WORD_ORDINAL = {"first": 1, "one": 1, "second": 2, "two": 2, "third": 3, "three": 3}
+# Intents that ask for a (new) plan: checked against the anti-stalling rules first.
+NEW_PLAN_INTENTS = {"ask_options", "explain_hardship", "inform_finances", "counter_offer"}
+
+
+def position_of(statement: ArrearsStatement) -> AccountPosition:
+    return AccountPosition(
+        currency=statement.currency,
+        annual_rate=statement.annual_rate,
+        contractual_instalment=statement.contractual_instalment,
+        outstanding_principal=statement.outstanding_principal,
+        overdue_interest=statement.overdue_interest,
+        fees=statement.late_fees,
+        penalty_interest=statement.penalty_interest,
+        arrears=statement.arrears,
+        remaining_instalments=statement.remaining_instalments,
+        days_past_due=statement.days_past_due,
+    )
+
+
+def chosen_option(text: str) -> int | None:
+    match = OPTION_NUMBER.search(text)
+    if not match:
+        return None
+    digit, first, second, third, chinese, prefixed = match.groups()
+    if digit or prefixed:
+        return int(digit or prefixed)
+    if chinese:
+        return CHINESE_ORDINAL[chinese]
+    return WORD_ORDINAL[(first or second or third).lower()]
+
+
+class Negotiation:
+    """One turn of the negotiation: the tracker's state in, messages and slot events out."""
+
+    def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        self.dispatcher = dispatcher
+        self.tracker = tracker
+        self.lang = language(tracker)
+        self.text = latest_text(tracker)
+        self.intent = (tracker.latest_message.get("intent") or {}).get("name")
+        self.loan_ref = tracker.get_slot("verified_loan_ref")
+        self.services = services()
+        self.events: list[EventType] = keep_verified()
+        with self.services.db.unit_of_work() as session:
+            self.statement = AccountRepository(session).statement(self.loan_ref, today())
+            self.history = negotiation_history(session, self.loan_ref, utc_now())
+
+    # --- slots ---------------------------------------------------------------------------
+    def slot(self, name: str):
+        for event in reversed(self.events):
+            if event.get("event") == "slot" and event.get("name") == name:
+                return event.get("value")
+        return self.tracker.get_slot(name)
+
+    def set(self, name: str, value) -> None:
+        self.events.append(SlotSet(name, value))
+
+    def money(self, amount: Decimal) -> str:
+        return format_money(amount, self.statement.currency, self.lang)
+
+    def day(self, value) -> str:
+        return format_date(value, self.lang)
+
+    # --- the turn ------------------------------------------------------------------------
+    def run(self) -> list[EventType]:
+        if self.statement is None or not self.statement.is_overdue:
+            say(self.dispatcher, "utter_nothing_to_negotiate")
+            return self.events
+        stage = self.slot("stage")
+        handlers = {
+            "explain_hardship": self.hardship,
+            "inform_finances": self.finances,
+            "counter_offer": self.counter_offer,
+            "promise_to_pay": self.promise,
+            "pay_in_full": self.pay_in_full,
+            "choose_option": self.choose,
+            "accept_agreement": self.accept,
+            "affirm": self.affirm,
+            "deny": self.deny,
+            "refuse_to_pay": self.refuse,
+            "ask_options": self.options,
+        }
+        if self.intent in NEW_PLAN_INTENTS:
+            stalled = stalling_check(self.history, self.services.policy)
+            if stalled:
+                return self.hand_over("stalling")
+        # A bare "yes"/"no" answers the question the bot just asked.
+        if stage == "cause" and self.intent in ("affirm", "deny"):
+            return self.hardship()
+        if stage in ("income", "costs") and self.intent in ("affirm", "deny", "counter_offer", "pay_in_full") \
+                and (parse_amounts(self.text) or parse_amount(self.text) is not None):
+            return self.finances()
+        return handlers.get(self.intent, self.options)()
+
+    def hardship(self) -> list[EventType]:
+        cause = classify_cause(self.text)
+        self.set("hardship_cause", (cause.value if cause else None) or self.slot("hardship_cause") or "other")
+        temporary = is_temporary(self.text)
+        months = parse_duration_months(self.text)
+        if months is not None and temporary is None:
+            temporary = True
+        self.set("hardship_temporary", temporary)
+        self.set("recovery_months", months)
+        recovery = ""
+        if months:
+            recovery = (f"我会把大约 {months} 个月的恢复期考虑进去。" if self.lang == "zh"
+                        else f"I'll take the roughly {months} month(s) you need to recover into account.")
+        say(self.dispatcher, "utter_ack_hardship", cause=cause_text(self.slot("hardship_cause"), self.lang),
+            recovery=recovery)
+        amount = parse_amount(self.text)
+        if amount is not None and INCOME_WORDS.search(self.text):
+            self.set("monthly_income", str(amount))
+            self.set("stage", "costs")
+            say(self.dispatcher, "utter_ask_costs")
+            return self.events
+        self.set("stage", "income")
+        say(self.dispatcher, "utter_ask_income")
+        return self.events
+
+    def finances(self) -> list[EventType]:
+        amounts = parse_amounts(self.text)
+        zero = parse_amount(self.text)
+        if not amounts and zero is not None:
+            amounts = [zero]
+        if not amounts:
+            say(self.dispatcher, "utter_ask_amount_again")
+            return self.events
+        stage = self.slot("stage")
+        income, costs = self.slot("monthly_income"), self.slot("monthly_costs")
+        mentions_income, mentions_costs = INCOME_WORDS.search(self.text), COST_WORDS.search(self.text)
+        if len(amounts) >= 2 and (income is None or mentions_income):
+            income, costs = str(amounts[0]), str(sum(amounts[1:], Decimal("0.00")))
+        elif mentions_costs and not mentions_income and income is not None:
+            costs = str(sum(amounts, Decimal("0.00")))
+        elif stage == "costs" and not mentions_income:
+            costs = str(sum(amounts, Decimal("0.00")))
+        else:
+            income = str(amounts[0])
+        self.set("monthly_income", income)
+        self.set("monthly_costs", costs)
+        if costs is None:
+            self.set("stage", "costs")
+            say(self.dispatcher, "utter_ask_costs")
+            return self.events
+        finances = Finances(Decimal(income), Decimal(costs))
+        say(self.dispatcher, "utter_surplus", income=self.money(finances.net_income),
+            costs=self.money(finances.essential_costs),
+            surplus=self.money(monthly_surplus(finances, self.services.policy)))
+        return self.propose()
+
+    def known_finances(self) -> Finances | None:
+        income, costs = self.slot("monthly_income"), self.slot("monthly_costs")
+        if income is None or costs is None:
+            return None
+        return Finances(Decimal(income), Decimal(costs))
+
+    def hardship_state(self) -> Hardship:
+        months = self.slot("recovery_months")
+        return Hardship(self.slot("hardship_cause"), self.slot("hardship_temporary"),
+                        int(months) if months is not None else None)
+
+    def options(self) -> list[EventType]:
+        if self.known_finances() is not None:
+            return self.propose()
+        if self.slot("hardship_cause") is None:
+            self.set("stage", "cause")
+            say(self.dispatcher, "utter_ask_cause")
+        else:
+            self.set("stage", "income")
+            say(self.dispatcher, "utter_ask_income")
+        return self.events
+
+    def propose(self) -> list[EventType]:
+        proposal = propose_offers(position_of(self.statement), self.hardship_state(), self.known_finances(),
+                                  self.history, self.services.policy, today())
+        if proposal.reason == "stalling":
+            return self.hand_over("stalling")
+        if proposal.offers:
+            self.present(proposal.offers)
+            say(self.dispatcher, "utter_choose_offer")
+            return self.events
+        if proposal.nearest is not None:
+            say(self.dispatcher, "utter_agent_review")
+            return self.hand_over("needs_approval", proposal.nearest)
+        say(self.dispatcher, "utter_no_sustainable_plan")
+        return self.hand_over("no_sustainable_plan")
+
+    def present(self, offers, *, numbered: bool = True) -> None:
+        """Show offers, record each as shown, and remember them for the choice."""
+        ids = []
+        with self.services.db.unit_of_work() as session:
+            for offer in offers:
+                terms = offer_terms(offer)
+                ids.append(record_offer(session, conversation_id=self.tracker.sender_id,
+                                        loan_reference=self.loan_ref, terms=terms, now=utc_now()))
+        for index, offer in enumerate(offers, start=1):
+            terms = offer_terms(offer)
+            say(self.dispatcher, "utter_offer", index=index if numbered else "", monthly=self.money(offer.monthly),
+                months=offer.months, first_payment=self.day(offer.first_payment),
+                total=self.money(offer.total_paid),
+                concessions=concessions_text(terms, self.statement.currency, self.lang))
+        self.set("offers_made", [str(i) for i in ids])
+        self.set("stage", "offered")
+
+    def hand_over(self, reason: str, proposed: Offer | None = None) -> list[EventType]:
+        self.set("handoff_reason", reason)
+        if proposed is not None:
+            self.set("proposed_offer", json.dumps(offer_terms(proposed)))
+        self.events.append(FollowupAction("action_handoff"))
+        return self.events
+
+    def counter_offer(self) -> list[EventType]:
+        amount = parse_amount(self.text)
+        if amount is None or amount <= 0:
+            say(self.dispatcher, "utter_ask_amount_again")
+            return self.events
+        finances = self.known_finances()
+        if finances is None:
+            # The borrower's own figure is the best statement of what they can afford that we have.
+            share = self.services.policy.affordability.surplus_share
+            finances = Finances((amount / share).quantize(Decimal("0.01")) + Decimal("0.01"), Decimal("0.00"))
+        position = position_of(self.statement)
+        result = evaluate_counter_offer(amount, position, self.hardship_state(), finances, self.history,
+                                        self.services.policy, today())
+        if result.status is CounterOfferStatus.STALLING:
+            return self.hand_over("stalling")
+        if result.status is CounterOfferStatus.ACCEPTABLE and result.offer is not None:
+            say(self.dispatcher, "utter_counter_accepted", amount=self.money(amount))
+            self.present([result.offer], numbered=False)
+            return self.confirm(0)
+        key = {
+            CounterOfferStatus.BELOW_FLOOR: "utter_counter_below_floor",
+            CounterOfferStatus.TOO_LONG: "utter_counter_too_long",
+            CounterOfferStatus.UNAFFORDABLE: "utter_counter_unaffordable",
+        }[result.status]
+        say(self.dispatcher, key, amount=self.money(amount), floor=self.money(result.floor),
+            max_months=result.max_months, affordable=self.money(affordable_instalment(finances, self.services.policy)))
+        if result.nearest is not None:
+            say(self.dispatcher, "utter_nearest_offer")
+            self.present([result.nearest])
+            say(self.dispatcher, "utter_choose_offer")
+        self.set("proposed_offer", json.dumps({"counter_offer": str(amount), "status": result.status.value}))
+        if result.promise_to_pay_available:
+            self.other_routes()
+        return self.events
+
+    def other_routes(self) -> None:
+        policy = self.services.policy.promise_to_pay
+        minimum = min(self.statement.arrears, self.statement.contractual_instalment * policy.min_instalments)
+        say(self.dispatcher, "utter_other_routes", min_promise=self.money(minimum),
+            horizon_date=self.day(today() + timedelta(days=policy.horizon_days)))
+
+    def promise(self) -> list[EventType]:
+        amount = parse_amount(self.text)
+        due = parse_future_date(self.text, today())
+        if amount is None or due is None:
+            say(self.dispatcher, "utter_ask_promise_details")
+            return self.events
+        allowed, _reason = promise_to_pay_allowed(amount, due, position_of(self.statement), self.history,
+                                                  self.services.policy, today())
+        if not allowed:
+            policy = self.services.policy.promise_to_pay
+            minimum = min(self.statement.arrears, self.statement.contractual_instalment * policy.min_instalments)
+            say(self.dispatcher, "utter_promise_refused", min_promise=self.money(minimum),
+                horizon_date=self.day(today() + timedelta(days=policy.horizon_days)))
+            return self.events
+        with self.services.db.unit_of_work() as session:
+            record_promise(session, conversation_id=self.tracker.sender_id, loan_reference=self.loan_ref,
+                           amount=amount, due_on=due, now=utc_now())
+        say(self.dispatcher, "utter_promise_recorded", amount=self.money(amount), date=self.day(due))
+        self.set("stage", "promised")
+        return self.events
+
+    def pay_in_full(self) -> list[EventType]:
+        say(self.dispatcher, "utter_pay_in_full", arrears=self.money(self.statement.arrears), loan_ref=self.loan_ref)
+        return self.events
+
+    def refuse(self) -> list[EventType]:
+        say(self.dispatcher, "utter_refuse_to_pay")
+        return self.events
+
+    def choose(self) -> list[EventType]:
+        offers = self.slot("offers_made") or []
+        number = chosen_option(self.text)
+        if not offers:
+            return self.options()
+        if number is None or number > len(offers):
+            say(self.dispatcher, "utter_which_option")
+            return self.events
+        return self.confirm(number - 1)
+
+    def confirm(self, index: int) -> list[EventType]:
+        offer_id = int((self.slot("offers_made") or [])[index])
+        with self.services.db.unit_of_work() as session:
+            terms = offer_by_id(session, offer_id, self.loan_ref)
+        self.set("pending_offer", json.dumps({"offer_record_id": offer_id, **terms}))
+        self.set("stage", "confirm")
+        say(self.dispatcher, "utter_confirm_terms", monthly=self.money(Decimal(terms["monthly"])),
+            months=terms["months"], first_payment=self.day(_date(terms["first_payment"])),
+            good_faith_days=self.services.policy.plan.good_faith_first_payment_days,
+            total=self.money(Decimal(terms["total_paid"])),
+            concessions=concessions_text(terms, self.statement.currency, self.lang),
+            dispute_channel=self.services.settings.dispute_channel)
+        return self.events
+
+    def affirm(self) -> list[EventType]:
+        stage = self.slot("stage")
+        if stage == "confirm":
+            return self.accept()
+        if stage == "offered" and len(self.slot("offers_made") or []) == 1:
+            return self.confirm(0)
+        if stage == "offered":
+            say(self.dispatcher, "utter_which_option")
+            return self.events
+        return self.options()
+
+    def deny(self) -> list[EventType]:
+        if self.slot("stage") in ("confirm", "offered"):
+            self.set("stage", "offered")
+            self.set("pending_offer", None)
+            say(self.dispatcher, "utter_no_problem")
+            return self.events
+        say(self.dispatcher, "utter_how_can_i_help")
+        return self.events
+
+    def accept(self) -> list[EventType]:
+        pending = self.slot("pending_offer")
+        if self.slot("stage") != "confirm" or not pending:
+            if self.slot("stage") == "offered":
+                say(self.dispatcher, "utter_which_option")
+            else:
+                say(self.dispatcher, "utter_no_plan_to_accept")
+            return self.events
+        terms = json.loads(pending)
+        offer_id = terms.pop("offer_record_id", None)
+        settings = self.services.settings
+        now = utc_now()
+        with self.services.db.unit_of_work() as session:
+            repository = AccountRepository(session)
+            borrower = repository.borrower_of(repository.loan_by_reference(self.loan_ref))
+            verified_at = self.tracker.get_slot("verified_at")
+            agreement = sign_agreement(
+                session, conversation_id=self.tracker.sender_id, loan_reference=self.loan_ref,
+                borrower_name=borrower.full_name, language=self.lang, terms=terms, offer_record_id=offer_id,
+                acceptance_text=self.text, now=now,
+                record={
+                    "loan_reference": self.loan_ref,
+                    "lender": settings.lender_name,
+                    "borrower_name": borrower.full_name,
+                    "currency": self.statement.currency,
+                    "verification": f"loan reference + date of birth in chat ({self.tracker.get_latest_input_channel()}), "
+                                    f"verified at {_utc_text(verified_at)}",
+                    "balance": {
+                        "principal": str(self.statement.outstanding_principal),
+                        "overdue_interest": str(self.statement.overdue_interest),
+                        "fees": str(self.statement.late_fees + self.statement.penalty_interest),
+                        "arrears": str(self.statement.arrears),
+                    },
+                    "default_conditions": "A payment more than 30 days late ends this plan; the remaining balance "
+                                          "is then handled under the original contract.",
+                    "dispute_channel": settings.dispute_channel,
+                    "acceptance_text": self.text[:2000],
+                    "accepted_at": now.isoformat(timespec="seconds") + "Z",
+                    "conversation_id": self.tracker.sender_id,
+                },
+            )
+            reference = agreement.reference
+        url = agreement_url(settings.public_base_url, settings.link_secret, reference)
+        first = terms["schedule"][0] if terms["schedule"] else {"amount": terms["monthly"], "due": terms["first_payment"]}
+        say(self.dispatcher, "utter_agreement_signed", reference=reference, url=url,
+            first_amount=self.money(Decimal(first["amount"])), first_payment=self.day(_date(first["due"])))
+        self.dispatcher.utter_message(json_message={"agreement_ref": reference, "agreement_url": url})
+        self.set("stage", "agreed")
+        self.set("pending_offer", None)
+        self.set("agreement_ref", reference)
+        return self.events
+
+
+def _date(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+def _utc_text(timestamp) -> str:
+    if not timestamp:
+        return "-"
+    return datetime.fromtimestamp(float(timestamp), tz=timezone.utc).isoformat(timespec="seconds")
+
+
+class ActionNegotiate(BorrowerAction):
+    """Every negotiation intent: hardship, finances, offers, counter-offers, promises, acceptance."""
+
+    def name(self) -> Text:
+        return "action_negotiate"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if not is_verified(tracker):
+            _, events = await verify_or_prompt(dispatcher, tracker)
+            return events
+        return Negotiation(dispatcher, tracker).run()

@@ -1,0 +1,1 @@
+"""Framework-free core of the debt-negotiation assistant (no Rasa imports)."""

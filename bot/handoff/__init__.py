@@ -1,0 +1,1 @@
+"""Handing a conversation to a person: escalation triggers, the agent queue, agent accounts."""

@@ -1,0 +1,65 @@
+"""Tables of the human handoff: escalations, the agents' notes on them, agent accounts."""
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String, Text, text
+
+from bot.storage.base import Base
+
+WAITING = "waiting"
+CLAIMED = "claimed"
+CLOSED = "closed"
+STATUSES = (WAITING, CLAIMED, CLOSED)
+
+AGENT = "agent"
+SUPERVISOR = "supervisor"
+ROLES = (AGENT, SUPERVISOR)
+
+
+class Escalation(Base):
+    """One conversation handed to a person; at most one open (waiting or claimed) per conversation."""
+
+    __tablename__ = "escalations"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(200), nullable=False, index=True)
+    channel = Column(String(32), nullable=True)
+    reason = Column(String(40), nullable=False)
+    priority = Column(Integer, nullable=False)  # 1 urgent .. 4 routine
+    summary = Column(Text, nullable=False, default="{}")  # JSON, see bot.handoff.queue
+    status = Column(String(16), nullable=False, default=WAITING, index=True)
+    claimed_by = Column(String(64), nullable=True)
+    created_at = Column(DateTime(), nullable=False)
+    claimed_at = Column(DateTime(), nullable=True)
+    closed_at = Column(DateTime(), nullable=True)
+    outcome = Column(String(64), nullable=True)
+    approved_offer = Column(Text, nullable=True)  # JSON of the offer an agent approved
+    language = Column(String(5), nullable=False, default="en")
+
+
+class EscalationNote(Base):
+    """An internal note by an agent; never shown to the borrower."""
+
+    __tablename__ = "escalation_notes"
+    id = Column(Integer, primary_key=True)
+    escalation_id = Column(ForeignKey("escalations.id"), nullable=False, index=True)
+    author = Column(String(64), nullable=False)
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime(), nullable=False)
+
+
+class AgentAccount(Base):
+    """A console user: a collection agent or a supervisor (argon2 password hash only)."""
+
+    __tablename__ = "agent_accounts"
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    display_name = Column(String(100), nullable=False)
+    role = Column(String(16), nullable=False, default=AGENT)
+    password_hash = Column(String(200), nullable=False)
+    created_at = Column(DateTime(), nullable=False)
+
+
+# At most one open escalation per conversation, enforced by the database as well as by the queue.
+Index(
+    "uq_escalations_open_conversation", Escalation.conversation_id, unique=True,
+    sqlite_where=text("status != 'closed'"), postgresql_where=text("status != 'closed'"),
+)

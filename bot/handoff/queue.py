@@ -1,0 +1,197 @@
+"""The agent queue: open, list, claim, annotate, decide offers, hand back and close escalations.
+
+One repository per unit of work, like `bot.accounts.repository`. The summary
+stored with an escalation is JSON with this shape (every key optional except
+`verified` and `language`):
+
+    {"verified": bool, "loan_ref": str, "arrears": "1234.56", "currency": "CNY",
+     "days_past_due": int, "language": "en"|"zh", "triggered_by": intent,
+     "hardship_cause": str, "monthly_income": str, "monthly_costs": str,
+     "offers_made": str, "proposed_offer": {offer}, "last_messages": [str],
+     "reasons": [{"reason": str, "priority": int, "at": iso}]}
+
+An offer (proposed or approved) is JSON: {"monthly": "500.00", "months": 6,
+"first_payment": "2026-12-05", "total": "3000.00", "currency": "CNY",
+"authority": "bot"|"agent"|"supervisor", ...any further keys kept as given}.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, select, update
+from sqlalchemy.orm import Session
+
+from bot.handoff.models import (
+    AGENT, CLAIMED, CLOSED, SUPERVISOR, WAITING, Escalation, EscalationNote,
+)
+
+OUTCOMES = ("handed_back", "plan_agreed", "dispute_logged", "referred_to_support", "message_taken",
+            "no_response", "resolved_other")
+
+# Who may approve an offer that needs a given authority.
+_APPROVERS = {"bot": {AGENT, SUPERVISOR}, AGENT: {AGENT, SUPERVISOR}, SUPERVISOR: {SUPERVISOR}}
+
+
+class NotAllowed(PermissionError):
+    """The agent's role or assignment does not allow this step."""
+
+
+def summary_of(escalation: Escalation) -> dict[str, Any]:
+    try:
+        return json.loads(escalation.summary or "{}")
+    except ValueError:
+        return {}
+
+
+def approved_offer_of(escalation: Escalation) -> dict[str, Any] | None:
+    if not escalation.approved_offer:
+        return None
+    try:
+        return json.loads(escalation.approved_offer)
+    except ValueError:
+        return None
+
+
+class EscalationQueue:
+    """Escalations and notes, read and changed inside one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- opening -----------------------------------------------------------------
+    def open_for(self, conversation_id: str) -> Escalation | None:
+        """The conversation's open (waiting or claimed) escalation, if any."""
+        return self.session.execute(
+            select(Escalation).where(Escalation.conversation_id == conversation_id, Escalation.status != CLOSED)
+        ).scalars().first()
+
+    def latest_for(self, conversation_id: str) -> Escalation | None:
+        """The conversation's most recent escalation, open or closed."""
+        return self.session.execute(
+            select(Escalation).where(Escalation.conversation_id == conversation_id)
+            .order_by(Escalation.id.desc()).limit(1)
+        ).scalars().first()
+
+    def open(
+        self, *, conversation_id: str, channel: str | None, reason: str, priority: int,
+        summary: dict[str, Any], language: str, now: datetime,
+    ) -> tuple[Escalation, bool]:
+        """Open an escalation, or update the conversation's open one; returns it and whether it is new.
+
+        A second trigger keeps the queue position (created_at), takes the more
+        urgent priority and its reason, and refreshes the summary.
+        """
+        entry = {"reason": reason, "priority": priority, "at": now.isoformat(timespec="seconds")}
+        existing = self.open_for(conversation_id)
+        if existing is None:
+            escalation = Escalation(
+                conversation_id=conversation_id[:200], channel=channel, reason=reason, priority=priority,
+                summary=json.dumps({**summary, "reasons": [entry]}, ensure_ascii=False),
+                status=WAITING, created_at=now, language=language,
+            )
+            self.session.add(escalation)
+            self.session.flush()
+            return escalation, True
+        previous = summary_of(existing)
+        merged = {**previous, **{k: v for k, v in summary.items() if v not in (None, "", [])}}
+        merged["reasons"] = previous.get("reasons", []) + [entry]
+        if priority < existing.priority:
+            existing.priority, existing.reason = priority, reason
+        existing.summary = json.dumps(merged, ensure_ascii=False)
+        existing.language = language
+        self.session.flush()
+        return existing, False
+
+    # -- listing -----------------------------------------------------------------
+    def _ordered(self, *conditions):
+        return self.session.execute(
+            select(Escalation).where(*conditions)
+            .order_by(case((Escalation.status == CLOSED, 1), else_=0), Escalation.priority,
+                      Escalation.created_at, Escalation.id)
+            .limit(200)
+        ).scalars().all()
+
+    def waiting(self) -> list[Escalation]:
+        """Unclaimed escalations, most urgent first, then oldest first."""
+        return list(self._ordered(Escalation.status == WAITING))
+
+    def mine(self, username: str) -> list[Escalation]:
+        """Escalations this agent has claimed and not closed."""
+        return list(self._ordered(Escalation.status == CLAIMED, Escalation.claimed_by == username))
+
+    def all(self) -> list[Escalation]:
+        """Every escalation (open ones first), for supervisors."""
+        return list(self._ordered())
+
+    def get(self, escalation_id: int) -> Escalation | None:
+        return self.session.get(Escalation, escalation_id)
+
+    # -- claiming ----------------------------------------------------------------
+    def claim(self, escalation_id: int, username: str, now: datetime) -> bool:
+        """Atomically claim a waiting escalation: of any number of agents racing, exactly one wins."""
+        result = self.session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation_id, Escalation.status == WAITING)
+            .values(status=CLAIMED, claimed_by=username, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.flush()
+        return result.rowcount == 1
+
+    @staticmethod
+    def ensure_can_act(escalation: Escalation, username: str, role: str) -> None:
+        """Only the agent holding a claimed escalation (or a supervisor) may act on it."""
+        if escalation.status != CLAIMED:
+            raise NotAllowed("claim the conversation first")
+        if escalation.claimed_by != username and role != SUPERVISOR:
+            raise NotAllowed(f"claimed by {escalation.claimed_by}")
+
+    # -- notes -------------------------------------------------------------------
+    def add_note(self, escalation_id: int, author: str, text: str, now: datetime) -> EscalationNote:
+        note = EscalationNote(escalation_id=escalation_id, author=author, text=text[:4000], created_at=now)
+        self.session.add(note)
+        self.session.flush()
+        return note
+
+    def notes(self, escalation_id: int) -> list[EscalationNote]:
+        return list(self.session.execute(
+            select(EscalationNote).where(EscalationNote.escalation_id == escalation_id)
+            .order_by(EscalationNote.created_at, EscalationNote.id)
+        ).scalars().all())
+
+    # -- offers ------------------------------------------------------------------
+    def approve_offer(self, escalation: Escalation, username: str, role: str, now: datetime) -> dict[str, Any]:
+        """Approve the summary's proposed offer within the role's authority; it is then presented on hand-back."""
+        offer = summary_of(escalation).get("proposed_offer")
+        if not isinstance(offer, dict):
+            raise NotAllowed("there is no proposed offer to approve")
+        needed = str(offer.get("authority") or AGENT)
+        if role not in _APPROVERS.get(needed, {SUPERVISOR}):
+            raise NotAllowed(f"an offer needing {needed} authority can't be approved by an {role}")
+        approved = {**offer, "approved_by": username, "approved_at": now.isoformat(timespec="seconds")}
+        escalation.approved_offer = json.dumps(approved, ensure_ascii=False)
+        self._decide(escalation, "approved", username, now)
+        return approved
+
+    def reject_offer(self, escalation: Escalation, username: str, now: datetime, why: str = "") -> None:
+        escalation.approved_offer = None
+        self._decide(escalation, "rejected", username, now, why)
+
+    def _decide(self, escalation: Escalation, decision: str, username: str, now: datetime, why: str = "") -> None:
+        summary = summary_of(escalation)
+        summary["offer_decision"] = {"decision": decision, "by": username, "at": now.isoformat(timespec="seconds")}
+        escalation.summary = json.dumps(summary, ensure_ascii=False)
+        self.add_note(escalation.id, username, f"Offer {decision}" + (f": {why}" if why else ""), now)
+
+    # -- ending ------------------------------------------------------------------
+    def hand_back(self, escalation: Escalation, now: datetime) -> None:
+        """The bot takes over again: the escalation is closed with the outcome `handed_back`."""
+        self.close(escalation, "handed_back", now)
+
+    def close(self, escalation: Escalation, outcome: str, now: datetime) -> None:
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}; one of {', '.join(OUTCOMES)}")
+        escalation.status, escalation.outcome, escalation.closed_at = CLOSED, outcome, now
+        self.session.flush()

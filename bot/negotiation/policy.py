@@ -1,0 +1,324 @@
+"""The lender's negotiation limits: policy.yml loaded once into frozen, validated dataclasses.
+
+Every limit the engine applies comes from here, so an invalid file is refused
+at start-up with a message naming the key path and the bad value.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from pathlib import Path
+from typing import Any, Generic, Mapping, TypeVar
+
+import yaml
+
+Limit = TypeVar("Limit", int, Decimal)
+
+
+class PolicyError(ValueError):
+    """policy.yml is missing, malformed, or holds a value outside its allowed range."""
+
+
+class Authority(str, Enum):
+    """Who may grant a concession; each role may grant at least what the one below it may."""
+
+    BOT = "bot"
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+
+    @property
+    def rank(self) -> int:
+        """Position in the chain of authority, the bot lowest."""
+        return list(Authority).index(self)
+
+
+@dataclass(frozen=True)
+class RoleCaps(Generic[Limit]):
+    """The most of one concession each role may grant (months, an amount, or a share of the balance)."""
+
+    key: str
+    unit: str
+    bot: Limit
+    agent: Limit
+    supervisor: Limit
+
+    def cap(self, authority: Authority) -> Limit:
+        """The most this role may grant."""
+        return getattr(self, authority.value)
+
+    def lowest_role_for(self, value: Limit) -> Authority | None:
+        """The lowest role allowed to grant `value`, or None when nobody may."""
+        for authority in Authority:
+            if value <= self.cap(authority):
+                return authority
+        return None
+
+    def rule(self, authority: Authority) -> str:
+        """The rule as recorded on an offer, e.g. concessions.term_extension(bot_max_months=6)."""
+        return f"concessions.{self.key}({authority.value}_max_{self.unit}={self.cap(authority)})"
+
+
+@dataclass(frozen=True)
+class AffordabilityRules:
+    """How much of the borrower's surplus a plan may take."""
+
+    surplus_share: Decimal
+    savings_allowance: Decimal
+
+
+@dataclass(frozen=True)
+class InstalmentFloor:
+    """The smallest instalment a plan may ask for."""
+
+    min_amount: Decimal
+    min_share_of_balance: Decimal
+
+
+@dataclass(frozen=True)
+class PlanRules:
+    """Limits on any plan's length and start."""
+
+    max_months: int
+    good_faith_first_payment_days: int
+
+
+@dataclass(frozen=True)
+class AntiStallingRules:
+    """When negotiating has become a way to delay paying."""
+
+    renegotiations_per_12_months: int
+    broken_promises_limit: int
+    open_promises_limit: int
+
+
+@dataclass(frozen=True)
+class PromiseToPayRules:
+    """What a promise to pay the arrears must cover, and by when."""
+
+    horizon_days: int
+    min_instalments: int
+
+
+@dataclass(frozen=True)
+class GraceRules(RoleCaps[int]):
+    """Grace-period caps, and whether interest is frozen while nothing is paid."""
+
+    interest_frozen: bool = True
+
+
+@dataclass(frozen=True)
+class SettlementRules(RoleCaps[Decimal]):
+    """Settlement-discount caps, and how soon the discounted balance must be paid."""
+
+    max_months: int = 12
+
+
+@dataclass(frozen=True)
+class ConcessionRules:
+    """The concession ladder's gates and per-role caps."""
+
+    pay_now: bool
+    promise_to_pay: bool
+    spread_arrears: bool
+    fee_waiver: RoleCaps[Decimal]
+    grace_period: GraceRules
+    term_extension: RoleCaps[int]
+    interest_waiver: RoleCaps[int]
+    settlement_discount: SettlementRules
+    write_down: RoleCaps[Decimal]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One version of the lender's negotiation limits."""
+
+    version: str
+    affordability: AffordabilityRules
+    instalment_floor: InstalmentFloor
+    plan: PlanRules
+    anti_stalling: AntiStallingRules
+    promise_to_pay: PromiseToPayRules
+    concessions: ConcessionRules
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate a policy file; raises PolicyError naming the file and the bad key."""
+    path = Path(path)
+    source = path.name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise PolicyError(f"{source}: cannot be read: {error}") from error
+    except yaml.YAMLError as error:
+        raise PolicyError(f"{source}: is not valid YAML: {error}") from error
+    return policy_from_mapping(data, source=source)
+
+
+def policy_from_mapping(data: Any, source: str = "policy.yml") -> Policy:
+    """Validate already-parsed policy data; `source` prefixes every error message."""
+    root = _Section(source, "", data)
+    affordability = root.section("affordability")
+    floor = root.section("instalment_floor")
+    plan = root.section("plan")
+    stalling = root.section("anti_stalling")
+    promise = root.section("promise_to_pay")
+    concessions = root.section("concessions")
+    grace = concessions.section("grace_period")
+    settlement = concessions.section("settlement_discount")
+    policy = Policy(
+        version=root.text("version"),
+        affordability=AffordabilityRules(
+            surplus_share=affordability.share("surplus_share"),
+            savings_allowance=affordability.amount("savings_allowance"),
+        ),
+        instalment_floor=InstalmentFloor(
+            min_amount=floor.amount("min_amount"),
+            min_share_of_balance=floor.share("min_share_of_balance"),
+        ),
+        plan=PlanRules(
+            max_months=plan.integer("max_months", 1, 360),
+            good_faith_first_payment_days=plan.integer("good_faith_first_payment_days", 0, 31),
+        ),
+        anti_stalling=AntiStallingRules(
+            renegotiations_per_12_months=stalling.integer("renegotiations_per_12_months", 0, 12),
+            broken_promises_limit=stalling.integer("broken_promises_limit", 1, 10),
+            open_promises_limit=stalling.integer("open_promises_limit", 1, 10),
+        ),
+        promise_to_pay=PromiseToPayRules(
+            horizon_days=promise.integer("horizon_days", 0, 60),
+            min_instalments=promise.integer("min_instalments", 0, 12),
+        ),
+        concessions=ConcessionRules(
+            pay_now=concessions.section("pay_now").flag("enabled"),
+            promise_to_pay=concessions.section("promise_to_pay").flag("enabled"),
+            spread_arrears=concessions.section("spread_arrears").flag("enabled"),
+            fee_waiver=concessions.section("fee_waiver").role_caps("fee_waiver", "amount"),
+            grace_period=GraceRules(
+                **grace.role_caps("grace_period", "months", upper=12).__dict__,
+                interest_frozen=grace.flag("interest_frozen"),
+            ),
+            term_extension=concessions.section("term_extension").role_caps("term_extension", "months"),
+            interest_waiver=concessions.section("interest_waiver").role_caps("interest_waiver", "months"),
+            settlement_discount=SettlementRules(
+                **settlement.role_caps("settlement_discount", "share").__dict__,
+                max_months=settlement.integer("max_months", 1, 60),
+            ),
+            write_down=concessions.section("write_down").role_caps("write_down", "share"),
+        ),
+    )
+    root.refuse_unknown_keys()
+    return policy
+
+
+def _show(value: Any) -> str:
+    """A value as the YAML author wrote it, for error messages."""
+    if isinstance(value, (str, bool)) or value is None:
+        return json.dumps(value)
+    return str(value)
+
+
+class _Section:
+    """One mapping of the policy file, reading typed values and remembering which keys were used."""
+
+    def __init__(self, source: str, path: str, data: Any) -> None:
+        self._source = source
+        self._path = path
+        if not isinstance(data, Mapping):
+            where = path or "the file"
+            raise PolicyError(f"{source}: {where} must be a mapping of keys to values")
+        self._data = data
+        self._used: set[str] = set()
+        self._children: list[_Section] = []
+
+    def _key_path(self, key: str) -> str:
+        return f"{self._path}.{key}" if self._path else key
+
+    def _fail(self, key: str, value: Any, problem: str) -> PolicyError:
+        return PolicyError(f"{self._source}: {self._key_path(key)} = {_show(value)}: {problem}")
+
+    def _value(self, key: str) -> Any:
+        if key not in self._data:
+            raise PolicyError(f"{self._source}: {self._key_path(key)}: missing")
+        self._used.add(key)
+        return self._data[key]
+
+    def section(self, key: str) -> _Section:
+        value = self._value(key)
+        if not isinstance(value, Mapping):
+            raise self._fail(key, value, "must be a mapping of keys to values")
+        child = _Section(self._source, self._key_path(key), value)
+        self._children.append(child)
+        return child
+
+    def text(self, key: str) -> str:
+        value = self._value(key)
+        if not isinstance(value, str) or not value.strip():
+            raise self._fail(key, value, "must be a non-empty string")
+        return value
+
+    def flag(self, key: str) -> bool:
+        value = self._value(key)
+        if not isinstance(value, bool):
+            raise self._fail(key, value, "must be true or false")
+        return value
+
+    def integer(self, key: str, lower: int, upper: int) -> int:
+        value = self._value(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not lower <= value <= upper:
+            raise self._fail(key, value, f"must be an integer between {lower} and {upper}")
+        return value
+
+    def _decimal(self, key: str, problem: str) -> Decimal:
+        value = self._value(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise self._fail(key, value, problem)
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise self._fail(key, value, problem) from None
+        if not number.is_finite():
+            raise self._fail(key, value, problem)
+        return number
+
+    def share(self, key: str) -> Decimal:
+        problem = "must be a number between 0 and 1"
+        number = self._decimal(key, problem)
+        if not Decimal(0) <= number <= Decimal(1):
+            raise self._fail(key, self._data[key], problem)
+        return number
+
+    def amount(self, key: str) -> Decimal:
+        problem = "must be a non-negative amount with at most 2 decimal places"
+        number = self._decimal(key, problem)
+        if number < 0 or number != number.quantize(Decimal("0.01")):
+            raise self._fail(key, self._data[key], problem)
+        return number.quantize(Decimal("0.01"))
+
+    def role_caps(self, concession: str, unit: str, upper: int = 60) -> RoleCaps:
+        """The bot/agent/supervisor caps of one concession, each at least the one below it."""
+        caps: dict[str, Any] = {}
+        lower_role = None
+        for authority in Authority:
+            key = f"{authority.value}_max_{unit}"
+            if unit == "months":
+                cap: Any = self.integer(key, 0, upper)
+            elif unit == "share":
+                cap = self.share(key)
+            else:
+                cap = self.amount(key)
+            if lower_role is not None and cap < caps[lower_role.value]:
+                lower_key = f"{lower_role.value}_max_{unit}"
+                raise self._fail(key, self._data[key], f"must be at least {lower_key} ({caps[lower_role.value]})")
+            caps[authority.value] = cap
+            lower_role = authority
+        return RoleCaps(key=concession, unit=unit, **caps)
+
+    def refuse_unknown_keys(self) -> None:
+        for key in self._data:
+            if key not in self._used:
+                raise PolicyError(f"{self._source}: {self._key_path(str(key))}: unknown key")
+        for child in self._children:
+            child.refuse_unknown_keys()

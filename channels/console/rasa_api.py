@@ -1,0 +1,68 @@
+"""The part of Rasa's HTTP API the console uses: read a tracker, speak as an agent, hand back.
+
+Checked against rasa 3.6.21: a `bot` event appended with
+`execute_side_effects=true` reaches the borrower's channel through
+`OutputChannel.send_response`, which passes on `text` (and buttons, images,
+`custom`) but not the event's metadata. On socket.io a `custom` payload is
+splatted into `sio.emit(...)`, so extra keys there break the call. The agent's
+name therefore travels in the text itself ("Ada (agent): ..."), which every
+channel shows; the metadata keeps the name and the bare text for the transcript.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+AGENT_LABEL = {"en": "{name} (agent): {text}", "zh": "{name}（人工客服）：{text}"}
+HANDED_BACK_INTENT = "EXTERNAL_agent_handed_back"
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa did not answer, or answered with an error."""
+
+
+def agent_message_event(agent_name: str, text: str, language: str) -> dict[str, Any]:
+    """The `bot` event that carries an agent's message to the borrower and into the transcript."""
+    shown = AGENT_LABEL.get(language, AGENT_LABEL["en"]).format(name=agent_name, text=text)
+    return {"event": "bot", "text": shown,
+            "metadata": {"agent_name": agent_name, "agent_text": text}}
+
+
+class RasaConversations:
+    """A thin client over one Rasa server's conversation endpoints."""
+
+    def __init__(self, base_url: str, token: str, timeout: float = 15.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, params={"token": token},
+                                    transport=transport)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._client.request(method, path, **kwargs)
+            response.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(f"{method} {path}: {exc}") from exc
+        return response.json() if response.content else None
+
+    def tracker(self, conversation_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/conversations/{conversation_id}/tracker")
+
+    def send_as_agent(self, conversation_id: str, agent_name: str, text: str, language: str) -> None:
+        self._call("POST", f"/conversations/{conversation_id}/tracker/events",
+                   params={"output_channel": "latest", "execute_side_effects": "true"},
+                   json=agent_message_event(agent_name, text, language))
+
+    def resume(self, conversation_id: str) -> None:
+        """Un-pause the bot. The `action_listen` closes the paused turn, so the next user message
+        (or triggered intent) is predicted by the rules like any other."""
+        self._call("POST", f"/conversations/{conversation_id}/tracker/events",
+                   json=[{"event": "resume"}, {"event": "action", "name": "action_listen"}])
+
+    def hand_back_intent(self, conversation_id: str) -> None:
+        """Let the resumed bot speak again (it presents an approved plan, if any)."""
+        self._call("POST", f"/conversations/{conversation_id}/trigger_intent",
+                   params={"output_channel": "latest"}, json={"name": HANDED_BACK_INTENT})
+
+    def close(self) -> None:
+        self._client.close()

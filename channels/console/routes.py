@@ -1,0 +1,298 @@
+"""The console's pages and JSON API, mounted at /console by `channels.web.app`.
+
+Pages are thin HTML shells rendered with Jinja2 (autoescaped); `static/console.js`
+fills them from the JSON API and inserts everything as text, never as HTML.
+Every page and endpoint needs a signed-in agent (pages redirect to the sign-in
+form, the API answers 401); every state-changing call needs the CSRF token.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from bot.config import Settings
+from bot.handoff.accounts import account_named, authenticate
+from bot.handoff.models import SUPERVISOR, WAITING, Escalation
+from bot.handoff.queue import OUTCOMES, EscalationQueue, NotAllowed, approved_offer_of, summary_of
+from bot.storage import Database
+from channels.console.rasa_api import RasaConversations, RasaUnavailable
+from channels.console.sessions import LOGIN_COOKIE, SESSION_COOKIE, ConsoleSession, SessionSigner, csrf_ok
+from channels.console.transcript import transcript, visible_slots
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+PREFIX = "/console"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                               "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+MAX_TEXT = 4000
+
+
+@dataclass(frozen=True)
+class Agent:
+    username: str
+    display_name: str
+    role: str
+    csrf: str
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == SUPERVISOR
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") + "Z" if value else None
+
+
+def escalation_json(escalation: Escalation) -> dict[str, Any]:
+    summary = summary_of(escalation)
+    return {
+        "id": escalation.id, "conversation_id": escalation.conversation_id, "channel": escalation.channel,
+        "reason": escalation.reason, "priority": escalation.priority, "status": escalation.status,
+        "claimed_by": escalation.claimed_by, "language": escalation.language, "outcome": escalation.outcome,
+        "created_at": _iso(escalation.created_at), "claimed_at": _iso(escalation.claimed_at),
+        "closed_at": _iso(escalation.closed_at),
+        "age_seconds": int((_now() - escalation.created_at).total_seconds()),
+        "verified": bool(summary.get("verified")), "loan_ref": summary.get("loan_ref"),
+        "summary": summary, "approved_offer": approved_offer_of(escalation),
+    }
+
+
+def console_router(settings: Settings, *, db: Database | None = None,
+                   rasa: RasaConversations | None = None) -> APIRouter:
+    """The console's routes for these settings (the database and Rasa client are made on first use)."""
+    signer = SessionSigner(settings.link_secret)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    secure_cookie = settings.environment == "production"
+    state: dict[str, Any] = {"db": db, "rasa": rasa}
+
+    def database() -> Database:
+        if state["db"] is None:
+            state["db"] = Database(settings.database_url)
+        return state["db"]
+
+    def rasa_api() -> RasaConversations:
+        if state["rasa"] is None:
+            state["rasa"] = RasaConversations(settings.rasa_url, settings.rasa_api_token)
+        return state["rasa"]
+
+    def signed_in(request: Request) -> Agent | None:
+        session: ConsoleSession | None = signer.read(request.cookies.get(SESSION_COOKIE))
+        if session is None:
+            return None
+        with database().unit_of_work() as s:
+            account = account_named(s, session.username)
+            if account is None:
+                return None
+            return Agent(account.username, account.display_name, account.role, session.csrf)
+
+    def api_agent(request: Request) -> Agent:
+        agent = signed_in(request)
+        if agent is None:
+            raise HTTPException(401, "sign in first")
+        return agent
+
+    def changing_agent(request: Request, agent: Agent = Depends(api_agent)) -> Agent:
+        if not csrf_ok(ConsoleSession(agent.username, agent.csrf), request.headers.get("X-CSRF-Token")):
+            raise HTTPException(403, "missing or wrong CSRF token")
+        return agent
+
+    def page(request: Request, name: str, agent: Agent | None, **context: Any) -> HTMLResponse:
+        response = templates.TemplateResponse(request, name, {"agent": agent, "prefix": PREFIX, **context})
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    def sign_in_redirect() -> RedirectResponse:
+        return RedirectResponse(f"{PREFIX}/login", status_code=303)
+
+    def visible_to(agent: Agent, escalation: Escalation | None) -> Escalation:
+        if escalation is None:
+            raise HTTPException(404, "no such escalation")
+        if not agent.is_supervisor and escalation.status != WAITING and escalation.claimed_by != agent.username:
+            raise HTTPException(403, f"this conversation is handled by {escalation.claimed_by}")
+        return escalation
+
+    def acting_on(escalation_id: int, agent: Agent, step: Callable[[EscalationQueue, Escalation], Any]) -> Any:
+        """Run one step on an escalation the agent holds, inside one unit of work."""
+        with database().unit_of_work() as s:
+            queue = EscalationQueue(s)
+            escalation = visible_to(agent, queue.get(escalation_id))
+            try:
+                queue.ensure_can_act(escalation, agent.username, agent.role)
+                return step(queue, escalation)
+            except NotAllowed as exc:
+                raise HTTPException(403, str(exc)) from exc
+
+    async def json_body(request: Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise HTTPException(400, "expected a JSON body") from None
+        if not isinstance(body, dict):
+            raise HTTPException(400, "expected a JSON object")
+        return body
+
+    def text_field(body: dict[str, Any], key: str = "text") -> str:
+        text = str(body.get(key) or "").strip()
+        if not text:
+            raise HTTPException(400, f"{key} is empty")
+        return text[:MAX_TEXT]
+
+    router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+    # -- sign-in -------------------------------------------------------------------
+    @router.get("/login")
+    def login_form(request: Request, error: str = "") -> HTMLResponse:
+        token, cookie = signer.login_token()
+        response = page(request, "login.html", None, csrf_token=token, error=bool(error))
+        response.set_cookie(LOGIN_COOKIE, cookie, httponly=True, samesite="lax", secure=secure_cookie,
+                            path=PREFIX)
+        return response
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+        if not signer.login_token_ok(request.cookies.get(LOGIN_COOKIE), form.get("csrf_token")):
+            raise HTTPException(403, "the sign-in form expired; reload it")
+        with database().unit_of_work() as s:
+            account = authenticate(s, form.get("username", ""), form.get("password", ""))
+            username = account.username if account else None
+        if username is None:
+            return RedirectResponse(f"{PREFIX}/login?error=1", status_code=303)
+        cookie, _ = signer.issue(username)
+        response = RedirectResponse(f"{PREFIX}/", status_code=303)
+        response.set_cookie(SESSION_COOKIE, cookie, max_age=signer.max_age, httponly=True, samesite="lax",
+                            secure=secure_cookie, path=PREFIX)
+        response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
+        return response
+
+    @router.post("/logout")
+    def logout(agent: Agent = Depends(changing_agent)) -> Response:
+        response = JSONResponse({"ok": True})
+        response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+        return response
+
+    # -- pages ---------------------------------------------------------------------
+    @router.get("/")
+    def queue_page(request: Request) -> Response:
+        agent = signed_in(request)
+        return page(request, "queue.html", agent) if agent else sign_in_redirect()
+
+    @router.get("/conversations/{escalation_id}")
+    def conversation_page(request: Request, escalation_id: int) -> Response:
+        agent = signed_in(request)
+        if agent is None:
+            return sign_in_redirect()
+        return page(request, "conversation.html", agent, escalation_id=escalation_id, outcomes=OUTCOMES)
+
+    # -- API -----------------------------------------------------------------------
+    @router.get("/api/me")
+    def me(agent: Agent = Depends(api_agent)) -> dict:
+        return {"username": agent.username, "display_name": agent.display_name, "role": agent.role}
+
+    @router.get("/api/queue")
+    def queue_items(view: str = "waiting", agent: Agent = Depends(api_agent)) -> dict:
+        if view == "all" and not agent.is_supervisor:
+            raise HTTPException(403, "only supervisors see every conversation")
+        with database().unit_of_work() as s:
+            queue = EscalationQueue(s)
+            rows = {"waiting": queue.waiting, "mine": lambda: queue.mine(agent.username),
+                    "all": queue.all}.get(view)
+            if rows is None:
+                raise HTTPException(400, "view is one of waiting, mine, all")
+            return {"view": view, "items": [escalation_json(e) for e in rows()]}
+
+    @router.get("/api/escalations/{escalation_id}")
+    def escalation_detail(escalation_id: int, agent: Agent = Depends(api_agent)) -> dict:
+        with database().unit_of_work() as s:
+            queue = EscalationQueue(s)
+            escalation = visible_to(agent, queue.get(escalation_id))
+            detail = escalation_json(escalation)
+            detail["notes"] = [{"author": n.author, "text": n.text, "at": _iso(n.created_at)}
+                               for n in queue.notes(escalation_id)]
+        detail["can_act"] = escalation.status == "claimed" and (
+            escalation.claimed_by == agent.username or agent.is_supervisor)
+        try:
+            tracker = rasa_api().tracker(escalation.conversation_id)
+            detail.update(transcript=transcript(tracker), slots=visible_slots(tracker),
+                          paused=bool(tracker.get("paused")), rasa_error=None)
+        except RasaUnavailable as exc:
+            detail.update(transcript=[], slots={}, paused=None, rasa_error=str(exc))
+        return detail
+
+    @router.post("/api/escalations/{escalation_id}/claim")
+    def claim(escalation_id: int, agent: Agent = Depends(changing_agent)) -> dict:
+        with database().unit_of_work() as s:
+            if not EscalationQueue(s).claim(escalation_id, agent.username, _now()):
+                raise HTTPException(409, "someone else claimed it first")
+        return {"ok": True}
+
+    @router.post("/api/escalations/{escalation_id}/reply")
+    async def reply(escalation_id: int, request: Request, agent: Agent = Depends(changing_agent)) -> dict:
+        text = text_field(await json_body(request))
+        target = acting_on(escalation_id, agent, lambda q, e: (e.conversation_id, e.language))
+        try:
+            rasa_api().send_as_agent(target[0], agent.display_name, text, target[1])
+        except RasaUnavailable as exc:
+            raise HTTPException(502, f"message not delivered: {exc}") from exc
+        return {"ok": True}
+
+    @router.post("/api/escalations/{escalation_id}/notes")
+    async def add_note(escalation_id: int, request: Request, agent: Agent = Depends(changing_agent)) -> dict:
+        text = text_field(await json_body(request))
+        acting_on(escalation_id, agent, lambda q, e: q.add_note(e.id, agent.username, text, _now()))
+        return {"ok": True}
+
+    @router.post("/api/escalations/{escalation_id}/offer")
+    async def decide_offer(escalation_id: int, request: Request, agent: Agent = Depends(changing_agent)) -> dict:
+        body = await json_body(request)
+        decision = body.get("decision")
+        if decision == "approve":
+            offer = acting_on(escalation_id, agent,
+                              lambda q, e: q.approve_offer(e, agent.username, agent.role, _now()))
+            return {"ok": True, "approved_offer": offer}
+        if decision == "reject":
+            why = str(body.get("why") or "")[:500]
+            acting_on(escalation_id, agent, lambda q, e: q.reject_offer(e, agent.username, _now(), why))
+            return {"ok": True}
+        raise HTTPException(400, "decision is approve or reject")
+
+    @router.post("/api/escalations/{escalation_id}/hand-back")
+    def hand_back(escalation_id: int, agent: Agent = Depends(changing_agent)) -> dict:
+        conversation_id = acting_on(escalation_id, agent, lambda q, e: e.conversation_id)
+        try:
+            rasa_api().resume(conversation_id)
+            acting_on(escalation_id, agent, lambda q, e: q.hand_back(e, _now()))
+            rasa_api().hand_back_intent(conversation_id)
+        except RasaUnavailable as exc:
+            raise HTTPException(502, f"Rasa did not take the conversation back: {exc}") from exc
+        return {"ok": True}
+
+    @router.post("/api/escalations/{escalation_id}/close")
+    async def close(escalation_id: int, request: Request, agent: Agent = Depends(changing_agent)) -> dict:
+        outcome = (await json_body(request)).get("outcome")
+        if outcome not in OUTCOMES:
+            raise HTTPException(400, f"outcome is one of {', '.join(OUTCOMES)}")
+        conversation_id = acting_on(escalation_id, agent, lambda q, e: q.close(e, outcome, _now()) or e.conversation_id)
+        try:
+            rasa_api().resume(conversation_id)  # the bot answers the borrower's next message again
+        except RasaUnavailable as exc:
+            raise HTTPException(502, f"closed, but the bot is still paused: {exc}") from exc
+        return {"ok": True}
+
+    return router

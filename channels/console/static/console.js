@@ -1,0 +1,261 @@
+// Agent console: fills the server-rendered shells from the JSON API.
+// Everything that came from a borrower is inserted with textContent, never as HTML.
+(function () {
+  "use strict";
+  var body = document.body;
+  var prefix = body.dataset.prefix || "/console";
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";
+  var POLL_MS = 2000;
+
+  function api(method, path, payload) {
+    var options = { method: method, credentials: "same-origin", headers: { "Accept": "application/json" } };
+    if (method !== "GET") {
+      options.headers["X-CSRF-Token"] = csrf;
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(payload || {});
+    }
+    return fetch(prefix + path, options).then(function (response) {
+      if (response.status === 401) { window.location.assign(prefix + "/login"); throw new Error("signed out"); }
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) { throw new Error(data.detail || ("HTTP " + response.status)); }
+        return data;
+      });
+    });
+  }
+
+  function el(tag, text, className) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    if (className) { node.className = className; }
+    return node;
+  }
+
+  function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
+
+  function age(seconds) {
+    if (seconds < 60) { return seconds + "s"; }
+    if (seconds < 3600) { return Math.floor(seconds / 60) + " min"; }
+    return Math.floor(seconds / 3600) + " h " + Math.floor((seconds % 3600) / 60) + " min";
+  }
+
+  var PRIORITY = { 1: "1 urgent", 2: "2 high", 3: "3 normal", 4: "4 routine" };
+
+  var logout = document.getElementById("logout");
+  if (logout) {
+    logout.addEventListener("click", function () {
+      api("POST", "/logout").finally(function () { window.location.assign(prefix + "/login"); });
+    });
+  }
+
+  // ---- queue -------------------------------------------------------------------------------
+  function queuePage() {
+    var view = "waiting";
+    var rows = document.getElementById("queue-rows");
+    var empty = document.getElementById("queue-empty");
+    var status = document.getElementById("queue-status");
+    var tabs = document.querySelectorAll(".tabs button[data-view]");
+
+    tabs.forEach(function (tab) {
+      tab.addEventListener("click", function () {
+        view = tab.dataset.view;
+        tabs.forEach(function (t) { t.classList.toggle("active", t === tab); });
+        refresh();
+      });
+    });
+
+    function claim(id) {
+      api("POST", "/api/escalations/" + id + "/claim")
+        .then(function () { window.location.assign(prefix + "/conversations/" + id); })
+        .catch(function (error) { status.textContent = error.message; refresh(); });
+    }
+
+    function render(items) {
+      clear(rows);
+      empty.hidden = items.length > 0;
+      items.forEach(function (item) {
+        var tr = el("tr", null, "p" + item.priority);
+        tr.dataset.id = item.id;
+        tr.dataset.conversation = item.conversation_id;
+        var messages = item.summary.last_messages || [];
+        [PRIORITY[item.priority] || item.priority, item.reason.replace(/_/g, " "), age(item.age_seconds),
+         item.language, item.verified ? "yes" : "no", item.loan_ref || "-",
+         messages.length ? messages[messages.length - 1] : "",
+         item.status + (item.claimed_by ? " (" + item.claimed_by + ")" : "")
+        ].forEach(function (value) { tr.appendChild(el("td", value)); });
+        var cell = el("td");
+        var open = el("a", "Open");
+        open.href = prefix + "/conversations/" + item.id;
+        cell.appendChild(open);
+        if (item.status === "waiting") {
+          var button = el("button", "Claim", "claim");
+          button.type = "button";
+          button.addEventListener("click", function () { claim(item.id); });
+          cell.appendChild(document.createTextNode(" "));
+          cell.appendChild(button);
+        }
+        tr.appendChild(cell);
+        rows.appendChild(tr);
+      });
+    }
+
+    function refresh() {
+      return api("GET", "/api/queue?view=" + encodeURIComponent(view))
+        .then(function (data) {
+          if (data.view === view) { render(data.items); }
+          status.textContent = "updated " + new Date().toLocaleTimeString();
+        })
+        .catch(function (error) { status.textContent = "not updated: " + error.message; });
+    }
+
+    refresh();
+    window.setInterval(refresh, POLL_MS);
+  }
+
+  // ---- conversation ------------------------------------------------------------------------
+  function conversationPage() {
+    var root = document.querySelector(".conversation");
+    var id = root.dataset.escalation;
+    var transcript = document.getElementById("transcript");
+    var errorBox = document.getElementById("conv-error");
+    var lastTranscript = "";
+    var current = null;
+
+    function show(error) { errorBox.textContent = error ? error.message || String(error) : ""; }
+
+    function renderTranscript(entries) {
+      var snapshot = JSON.stringify(entries);
+      if (snapshot === lastTranscript) { return; }
+      lastTranscript = snapshot;
+      clear(transcript);
+      entries.forEach(function (entry) {
+        var li = el("li", null, entry.speaker);
+        var label = entry.speaker === "agent" ? "Agent " + entry.agent_name
+          : entry.speaker === "borrower" ? "Borrower" : entry.speaker === "bot" ? "Bot" : "";
+        if (label) { li.appendChild(el("span", label, "who")); }
+        li.appendChild(el("span", entry.text, "text"));
+        if (entry.at) {
+          var time = el("time", new Date(entry.at * 1000).toLocaleTimeString(), "at");
+          li.appendChild(document.createTextNode(" "));
+          li.appendChild(time);
+        }
+        transcript.appendChild(li);
+      });
+      transcript.scrollTop = transcript.scrollHeight;
+    }
+
+    function renderFacts(data) {
+      var s = data.summary || {};
+      var slots = data.slots || {};
+      var facts = document.getElementById("facts");
+      clear(facts);
+      var verified = slots.verified !== undefined ? slots.verified : s.verified;
+      [["Reason", data.reason.replace(/_/g, " ")], ["Priority", PRIORITY[data.priority] || data.priority],
+       ["Language", slots.language || s.language || data.language], ["Channel", data.channel],
+       ["Verified", verified ? "yes" : "no"], ["Loan", slots.verified_loan_ref || s.loan_ref],
+       ["Arrears", s.arrears ? s.arrears + " " + (s.currency || "") : null],
+       ["Days past due", s.days_past_due], ["Outstanding", s.outstanding_balance],
+       ["Hardship", slots.hardship_cause || s.hardship_cause],
+       ["Monthly income", slots.monthly_income || s.monthly_income],
+       ["Monthly costs", slots.monthly_costs || s.monthly_costs],
+       ["Offers made", slots.offers_made || s.offers_made],
+       ["Status", data.status + (data.claimed_by ? " by " + data.claimed_by : "") + (data.outcome ? " (" + data.outcome + ")" : "")],
+       ["Bot", data.paused === null ? "unknown" : data.paused ? "paused" : "answering"]
+      ].forEach(function (pair) {
+        if (pair[1] === undefined || pair[1] === null || pair[1] === "") { return; }
+        facts.appendChild(el("dt", pair[0]));
+        facts.appendChild(el("dd", pair[1]));
+      });
+    }
+
+    function renderOffer(data) {
+      var box = document.getElementById("offer");
+      clear(box);
+      var offer = (data.summary || {}).proposed_offer;
+      if (!offer) { box.appendChild(el("p", "None.", "status")); return; }
+      var dl = el("dl");
+      Object.keys(offer).forEach(function (key) {
+        dl.appendChild(el("dt", key.replace(/_/g, " ")));
+        dl.appendChild(el("dd", typeof offer[key] === "object" ? JSON.stringify(offer[key]) : offer[key]));
+      });
+      box.appendChild(dl);
+      var decision = (data.summary || {}).offer_decision;
+      if (data.approved_offer) {
+        box.appendChild(el("p", "Approved by " + data.approved_offer.approved_by + ": the bot presents it when you hand back.", "status"));
+      } else if (decision) {
+        box.appendChild(el("p", "Rejected by " + decision.by + ".", "status"));
+      }
+      if (data.can_act && !data.approved_offer) {
+        var approve = el("button", "Approve plan", "approve");
+        approve.type = "button";
+        approve.addEventListener("click", function () { act("/offer", { decision: "approve" }); });
+        var reject = el("button", "Reject plan", "reject");
+        reject.type = "button";
+        reject.addEventListener("click", function () {
+          act("/offer", { decision: "reject", why: window.prompt("Why? (internal note)") || "" });
+        });
+        box.appendChild(approve);
+        box.appendChild(document.createTextNode(" "));
+        box.appendChild(reject);
+      }
+    }
+
+    function renderNotes(notes) {
+      var list = document.getElementById("notes");
+      clear(list);
+      notes.forEach(function (note) {
+        var li = el("li");
+        li.appendChild(el("strong", note.author + ": "));
+        li.appendChild(el("span", note.text));
+        list.appendChild(li);
+      });
+    }
+
+    function render(data) {
+      current = data;
+      document.getElementById("conv-title").textContent = "Conversation " + data.conversation_id;
+      document.getElementById("conv-status").textContent = data.rasa_error ? "Transcript unavailable: " + data.rasa_error : "";
+      renderTranscript(data.transcript || []);
+      renderFacts(data);
+      renderOffer(data);
+      renderNotes(data.notes || []);
+      document.getElementById("claim").disabled = data.status !== "waiting";
+      ["hand-back", "close"].forEach(function (name) { document.getElementById(name).disabled = !data.can_act; });
+      document.querySelector("#reply-form button").disabled = !data.can_act;
+      document.querySelector("#note-form button").disabled = !data.can_act;
+    }
+
+    function refresh() {
+      return api("GET", "/api/escalations/" + id).then(render).catch(show);
+    }
+
+    function act(path, payload) {
+      show(null);
+      return api("POST", "/api/escalations/" + id + path, payload).then(refresh).catch(show);
+    }
+
+    document.getElementById("claim").addEventListener("click", function () { act("/claim"); });
+    document.getElementById("hand-back").addEventListener("click", function () { act("/hand-back"); });
+    document.getElementById("close").addEventListener("click", function () {
+      act("/close", { outcome: document.getElementById("outcome").value });
+    });
+    document.getElementById("reply-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var box = document.getElementById("reply-text");
+      if (!box.value.trim()) { return; }
+      act("/reply", { text: box.value }).then(function () { if (!errorBox.textContent) { box.value = ""; } });
+    });
+    document.getElementById("note-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var box = document.getElementById("note-text");
+      if (!box.value.trim()) { return; }
+      act("/notes", { text: box.value }).then(function () { box.value = ""; });
+    });
+
+    refresh();
+    window.setInterval(refresh, POLL_MS);
+  }
+
+  if (body.dataset.page === "queue") { queuePage(); }
+  if (body.dataset.page === "conversation") { conversationPage(); }
+})();

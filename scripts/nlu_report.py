@@ -1,0 +1,121 @@
+"""NLU report on the held-out sets: intent accuracy and macro F1 per language, the
+out-of-scope recognition rate on CLINC150's oos_val split, entity F1 of the
+deterministic parsers, and the worst confusions.
+
+Run with `make nlu-report` (after set-up). Prints a table and writes results/nlu_report.json.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ROOT = Path(__file__).resolve().parent.parent
+HELD_OUT = {"en": ROOT / "tests/nlu/heldout_en.yml", "zh": ROOT / "tests/nlu/heldout_zh.yml"}
+OOS = ROOT / "tests/nlu/oos_clinc150_val.yml"
+
+
+def load_examples(path: Path) -> list[tuple[str, str, list[dict]]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(path))
+    return [(m.get("text"), m.get("intent"), m.get("entities") or []) for m in data.intent_examples]
+
+
+def macro_f1(pairs: list[tuple[str, str]]) -> float:
+    labels = {gold for gold, _ in pairs}
+    scores = []
+    for label in labels:
+        tp = sum(1 for g, p in pairs if g == label and p == label)
+        fp = sum(1 for g, p in pairs if g != label and p == label)
+        fn = sum(1 for g, p in pairs if g == label and p != label)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+    return sum(scores) / len(scores)
+
+
+def entity_scores(examples) -> dict[str, dict]:
+    """F1 of bot/language's parsers against the held-out entity annotations."""
+    from datetime import date
+
+    from bot.language import parse_amounts, parse_date_of_birth, parse_duration_months, parse_future_date, parse_loan_ref
+
+    today = date(2026, 11, 28)
+    counts: dict[str, Counter] = {}
+    for text, _intent, entities in examples:
+        gold = {}
+        for entity in entities:
+            gold.setdefault(entity["entity"], []).append(text[entity["start"]:entity["end"]])
+        predicted = {
+            "loan_ref": [parse_loan_ref(text)] if parse_loan_ref(text) else [],
+            "amount": [str(a) for a in parse_amounts(text)],
+            "dob": [parse_date_of_birth(text, today).value] if parse_date_of_birth(text, today).value else [],
+            "date": [parse_future_date(text, today)] if parse_future_date(text, today) else [],
+            "duration": [parse_duration_months(text)] if parse_duration_months(text) else [],
+        }
+        for name in predicted:
+            c = counts.setdefault(name, Counter())
+            expected = len(gold.get(name, []))
+            found = len(predicted[name])
+            # A span counts as recovered when the parser found a value in that message; precision
+            # counts values found in messages without such an annotation as false positives.
+            c["tp"] += min(expected, found)
+            c["fn"] += max(expected - found, 0)
+            c["fp"] += max(found - expected, 0)
+    result = {}
+    for name, c in counts.items():
+        p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
+        r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
+        result[name] = {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
+                        "support": c["tp"] + c["fn"]}
+    return result
+
+
+async def main() -> int:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(ROOT / "models/assistant.tar.gz"))
+    report: dict = {"languages": {}}
+
+    async def intent_of(text: str) -> str:
+        return (await agent.parse_message(text))["intent"]["name"]
+
+    print(f"{'set':<10}{'n':>6}{'accuracy':>10}{'macro F1':>10}")
+    all_examples = []
+    for lang, path in HELD_OUT.items():
+        examples = load_examples(path)
+        all_examples += examples
+        pairs = [(gold, await intent_of(text)) for text, gold, _ in examples]
+        accuracy = sum(g == p for g, p in pairs) / len(pairs)
+        f1 = macro_f1(pairs)
+        confusions = Counter((g, p) for g, p in pairs if g != p).most_common(8)
+        report["languages"][lang] = {"n": len(pairs), "accuracy": accuracy, "macro_f1": f1,
+                                     "worst_confusions": [[g, p, n] for (g, p), n in confusions]}
+        print(f"{lang:<10}{len(pairs):>6}{accuracy:>10.3f}{f1:>10.3f}")
+    oos = load_examples(OOS)
+    predicted = [await intent_of(text) for text, _, _ in oos]
+    recognised = sum(p in ("out_of_scope", "nlu_fallback") for p in predicted) / len(predicted)
+    report["out_of_scope"] = {"n": len(predicted), "recognised": recognised,
+                              "mapped_to": Counter(p for p in predicted if p not in ("out_of_scope", "nlu_fallback")).most_common(8)}
+    print(f"{'oos_val':<10}{len(predicted):>6}{recognised:>10.3f}   (out of scope or fallback)")
+    report["entities"] = entity_scores(all_examples)
+    print("\nentity parser     precision  recall   F1   support")
+    for name, s in report["entities"].items():
+        print(f"{name:<18}{s['precision']:>9.3f}{s['recall']:>8.3f}{s['f1']:>6.3f}{s['support']:>9}")
+    print("\nworst confusions (gold -> predicted: count)")
+    for lang, data in report["languages"].items():
+        print(f"  {lang}: " + "; ".join(f"{g} -> {p}: {n}" for g, p, n in data["worst_confusions"][:6]))
+    out = ROOT / "results"
+    out.mkdir(exist_ok=True)
+    (out / "nlu_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

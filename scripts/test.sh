@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole suite, as CI runs it: set-up, Rasa's data validation, pytest (unit, action,
+# end-to-end against real servers), then test conversations in both languages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+export TF_CPP_MIN_LOG_LEVEL=3 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore
+
+# PostgreSQL and Redis integration tests run whenever Debian's packages are installed
+# (.ci/run installs them and sets REQUIRE_INTEGRATION=1 so that nothing can skip).
+if command -v pg_ctlcluster >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1; then
+  echo "==> starting PostgreSQL and Redis for the integration tests"
+  eval "$(bash scripts/integration_services.sh)"
+fi
+
+echo "==> rasa data validate"
+.venv/bin/rasa data validate --quiet
+
+echo "==> pytest (unit, actions, end-to-end)"
+.venv/bin/python -m pytest -q
+
+echo "==> test conversations (rasa test, both languages)"
+bash scripts/test_conversations.sh

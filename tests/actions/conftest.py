@@ -1,0 +1,60 @@
+"""Run actions as the action server would: real domain.yml, a real temporary SQLite database."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import Services, use_services
+from bot.config import load_settings
+from bot.negotiation import load_policy
+from tests.conftest import PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def domain() -> dict:
+    return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+
+
+@pytest.fixture
+def services(demo_database, tmp_path: Path):
+    settings = replace(load_settings(), var_dir=tmp_path, database_url=demo_database.url)
+    wired = Services(settings=settings, db=demo_database, policy=load_policy(settings.policy_path))
+    use_services(wired)
+    yield wired
+    use_services(None)
+
+
+def make_tracker(text: str, intent: str, slots: dict | None = None, events: list | None = None,
+                 sender: str = "test-conversation") -> Tracker:
+    """A tracker whose latest message is `text`, classified as `intent`."""
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": []}
+    return Tracker(
+        sender_id=sender,
+        slots={"language": "en", "opened": True, **(slots or {})},
+        latest_message=latest,
+        events=events or [{"event": "user", "text": text, "parse_data": latest, "input_channel": "rest"}],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+async def run(action, tracker: Tracker, domain: dict) -> tuple[list[dict], list[dict]]:
+    """(messages dispatched, events returned)."""
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, domain)
+    return dispatcher.messages, events
+
+
+def responses(messages: list[dict]) -> list[str]:
+    return [m.get("response") for m in messages]
+
+
+def slot_events(events: list[dict]) -> dict:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}

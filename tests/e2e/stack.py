@@ -1,0 +1,123 @@
+"""Start the real action server and Rasa server on free ports, against a temporary database."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+from tests.conftest import PROJECT_ROOT
+
+VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
+MODEL = PROJECT_ROOT / "models" / "assistant.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Stack:
+    """A running pair of servers; `restart()` stops both and starts them again on the same state."""
+
+    def __init__(self, var_dir: Path, extra_env: dict[str, str] | None = None) -> None:
+        self.var_dir = var_dir
+        self.rasa_port = free_port()
+        self.action_port = free_port()
+        self.env = {
+            **os.environ,
+            "APP_VAR_DIR": str(var_dir),
+            "RASA_PORT": str(self.rasa_port),
+            "ACTION_PORT": str(self.action_port),
+            "RASA_API_TOKEN": "e2e-token",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+            "TF_INTER_OP_PARALLELISM_THREADS": "1",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        }
+        for inherited in ("DATABASE_URL", "TRACKER_STORE_URL", "REDIS_URL"):
+            self.env.pop(inherited, None)
+        self.env.update(extra_env or {})
+        self.processes: list[subprocess.Popen] = []
+        self.url = f"http://127.0.0.1:{self.rasa_port}"
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        log = open(self.var_dir / f"{name}.log", "ab")
+        return subprocess.Popen(args, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+    def setup(self) -> None:
+        for command in ("setup", "render-config"):
+            subprocess.run([str(VENV_BIN / "python"), "-m", "bot.cli", command], cwd=PROJECT_ROOT,
+                           env=self.env, check=True, capture_output=True)
+
+    def reset_demo(self) -> None:
+        """Fresh demo loans: no agreements, promises or verification attempts left by earlier tests."""
+        subprocess.run([str(VENV_BIN / "python"), "-m", "bot.cli", "reset-demo"], cwd=PROJECT_ROOT,
+                       env=self.env, check=True, capture_output=True)
+
+    def start(self) -> None:
+        self.processes = [
+            self._spawn("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
+                                    "--port", str(self.action_port)]),
+            self._spawn("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--enable-api",
+                                 "--auth-token", "e2e-token", "--port", str(self.rasa_port),
+                                 "--endpoints", str(self.var_dir / "endpoints.yml"),
+                                 "--credentials", str(self.var_dir / "credentials.yml")]),
+        ]
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 180) -> None:
+        deadline = time.time() + timeout
+        checks = {
+            f"http://127.0.0.1:{self.action_port}/health": None,
+            f"{self.url}/status?token=e2e-token": "model_file",
+        }
+        while checks:
+            for url, key in list(checks.items()):
+                try:
+                    response = requests.get(url, timeout=2)
+                    if response.ok and (key is None or response.json().get(key)):
+                        del checks[url]
+                except requests.RequestException:
+                    pass
+            for process in self.processes:
+                if process.poll() is not None:
+                    raise RuntimeError(f"a server exited early; see logs in {self.var_dir}")
+            if time.time() > deadline:
+                raise TimeoutError(f"servers not ready after {timeout}s: {list(checks)}; logs in {self.var_dir}")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes = []
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def say(self, sender: str, text: str) -> list[str]:
+        """Send one borrower message over the REST channel; the bot's replies as text."""
+        response = requests.post(f"{self.url}/webhooks/rest/webhook",
+                                 json={"sender": sender, "message": text}, timeout=60)
+        response.raise_for_status()
+        return [message.get("text", "") for message in response.json()]
+
+    def tracker(self, sender: str) -> dict:
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker",
+                                params={"token": "e2e-token"}, timeout=30)
+        response.raise_for_status()
+        return response.json()

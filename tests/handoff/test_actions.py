@@ -1,0 +1,149 @@
+"""action_handoff and action_agent_handed_back against a real temporary database and the real domain."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import Services, use_services
+from actions.handoff import ActionAgentHandedBack, ActionHandoff
+from bot.config import load_settings
+from bot.handoff.queue import EscalationQueue, summary_of
+from bot.negotiation import load_policy
+from tests.conftest import PROJECT_ROOT
+
+
+@pytest.fixture(scope="module")
+def domain() -> dict:
+    return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+
+
+@pytest.fixture
+def services(demo_database, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("APP_VAR_DIR", str(tmp_path))
+    settings = load_settings()
+    running = Services(settings=settings, db=demo_database, policy=load_policy(settings.policy_path))
+    use_services(running)
+    yield running
+    use_services(None)
+
+
+def tracker(intent: str, texts: list[str], **slots) -> Tracker:
+    values = {"language": "en", "opened": True, "verified": False, **slots}
+    events = []
+    for text in texts:
+        events += [{"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}},
+                   {"event": "action", "name": "action_listen"}]
+    return Tracker("conv-1", values, {"intent": {"name": intent}, "text": texts[-1]}, events, False, None,
+                   {}, "action_listen")
+
+
+def responses(dispatcher: CollectingDispatcher) -> list[str]:
+    return [m["response"] for m in dispatcher.messages]
+
+
+def escalation(services):
+    with services.db.unit_of_work() as session:
+        return EscalationQueue(session).open_for("conv-1")
+
+
+async def test_request_for_a_person_records_a_waiting_escalation_and_pauses(services, domain):
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandoff().run(dispatcher, tracker("request_human", ["hi", "I want a person"]), domain)
+    assert {"event": "pause", "timestamp": None} in events
+    assert responses(dispatcher) == ["utter_handoff_waiting"]
+    assert dispatcher.messages[0]["agent_hours"] == services.settings.agent_hours
+    recorded = escalation(services)
+    assert (recorded.reason, recorded.priority, recorded.status) == ("request_human", 3, "waiting")
+    summary = summary_of(recorded)
+    assert summary["verified"] is False and "loan_ref" not in summary and "arrears" not in summary
+    assert summary["last_messages"] == ["hi", "I want a person"]
+
+
+async def test_a_verified_borrower_escalates_with_account_and_hardship_context(services, domain):
+    slots = {"verified": True, "verified_loan_ref": "HCF-1001", "verified_at": time.time(),
+             "hardship_cause": "medical", "monthly_income": "8000", "offers_made": "6 x 500 CNY",
+             "proposed_offer": json.dumps({"monthly": "400.00", "months": 12, "authority": "agent"})}
+    await ActionHandoff().run(CollectingDispatcher(), tracker("complain", ["this is unfair"], **slots), domain)
+    summary = summary_of(escalation(services))
+    assert summary["loan_ref"] == "HCF-1001" and summary["currency"] == "CNY"
+    assert float(summary["arrears"]) > 0
+    assert summary["hardship_cause"] == "medical" and summary["monthly_income"] == "8000"
+    assert summary["proposed_offer"]["months"] == 12
+
+
+async def test_self_harm_hears_the_crisis_line_first_and_is_urgent(services, domain):
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff().run(dispatcher, tracker("self_harm", ["I don't want to live anymore"], opened=False),
+                              domain)
+    assert responses(dispatcher)[0] == "utter_crisis_support"
+    assert dispatcher.messages[0]["crisis_line"] == services.settings.crisis_line
+    assert "utter_handoff_waiting" in responses(dispatcher)
+    assert escalation(services).priority == 1
+
+
+async def test_a_third_party_is_told_nothing_and_offered_to_leave_a_message(services, domain):
+    dispatcher = CollectingDispatcher()
+    slots = {"verified": True, "verified_loan_ref": "HCF-1001", "verified_at": time.time()}
+    await ActionHandoff().run(dispatcher, tracker("third_party", ["I'm calling for my husband"], **slots), domain)
+    assert responses(dispatcher) == ["utter_third_party"]
+    assert all("arrears" not in m and "loan_ref" not in m for m in dispatcher.messages)
+
+
+async def test_a_second_trigger_updates_the_same_escalation(services, domain):
+    await ActionHandoff().run(CollectingDispatcher(), tracker("complain", ["bad service"]), domain)
+    await ActionHandoff().run(CollectingDispatcher(), tracker("dispute_debt", ["I already paid this"]), domain)
+    with services.db.unit_of_work() as session:
+        assert len(EscalationQueue(session).waiting()) == 1
+    assert escalation(services).reason == "dispute_debt"
+
+
+async def test_a_reason_set_by_the_negotiation_is_used_and_cleared(services, domain):
+    events = await ActionHandoff().run(CollectingDispatcher(),
+                                       tracker("counter_offer", ["can I pay 100"], handoff_reason="needs_approval"),
+                                       domain)
+    assert escalation(services).reason == "needs_approval"
+    assert {"event": "slot", "timestamp": None, "name": "handoff_reason", "value": None} in events
+
+
+async def test_chinese_borrowers_are_answered_in_chinese(services, domain):
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff().run(dispatcher, tracker("request_human", ["转人工"], language="zh"), domain)
+    assert escalation(services).language == "zh"
+    # The zh variation is picked by Rasa from the `language` slot; the domain must have one.
+    variations = domain["responses"]["utter_handoff_waiting"]
+    assert any(v.get("condition") == [{"type": "slot", "name": "language", "value": "zh"}] for v in variations)
+
+
+async def test_hand_back_presents_the_approved_offer_and_sets_pending_offer(services, domain):
+    offer = {"monthly": "500.00", "months": 6, "first_payment": "2026-12-05", "total": "3000.00",
+             "currency": "CNY", "authority": "agent"}
+    with services.db.unit_of_work() as session:
+        queue = EscalationQueue(session)
+        opened, _ = queue.open(conversation_id="conv-1", channel="socketio", reason="needs_approval", priority=3,
+                               summary={"verified": True, "language": "en", "proposed_offer": offer},
+                               language="en", now=datetime(2026, 11, 28))
+        queue.claim(opened.id, "ada", datetime(2026, 11, 28))
+        session.refresh(opened)
+        queue.approve_offer(opened, "ada", "agent", datetime(2026, 11, 28))
+        queue.hand_back(opened, datetime(2026, 11, 28))
+    dispatcher = CollectingDispatcher()
+    events = await ActionAgentHandedBack().run(dispatcher, tracker("EXTERNAL_agent_handed_back", ["/x"]), domain)
+    assert responses(dispatcher) == ["utter_back_with_bot", "utter_present_approved_offer"]
+    presented = dispatcher.messages[1]
+    assert presented["months"] == 6 and "500.00" in presented["monthly"] and "3,000.00" in presented["total"]
+    assert presented["first_payment"] == "5 December 2026"
+    [slot] = [e for e in events if e.get("name") == "pending_offer"]
+    assert json.loads(slot["value"])["monthly"] == "500.00"
+
+
+async def test_hand_back_without_an_offer_only_says_the_bot_is_back(services, domain):
+    dispatcher = CollectingDispatcher()
+    events = await ActionAgentHandedBack().run(dispatcher, tracker("EXTERNAL_agent_handed_back", ["/x"]), domain)
+    assert responses(dispatcher) == ["utter_back_with_bot"] and events == []

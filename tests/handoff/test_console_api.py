@@ -1,0 +1,230 @@
+"""The console's HTTP surface with FastAPI's TestClient: sign-in, roles, CSRF, and the Rasa calls it makes."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.testclient import TestClient
+
+from bot.config import load_settings
+from bot.handoff.accounts import create_account
+from bot.handoff.queue import EscalationQueue
+from channels.console import STATIC_DIR, console_router
+from channels.console.rasa_api import RasaConversations
+
+PASSWORD = "s3cret-pass"
+
+
+class FakeRasa:
+    """Records the requests the console sends to Rasa's HTTP API and answers like Rasa 3.6."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, dict, object]] = []
+        self.events: list[dict] = [
+            {"event": "user", "text": "<img src=x onerror=alert(1)>", "timestamp": 1.0,
+             "parse_data": {"intent": {"name": "request_human"}}},
+            {"event": "pause", "timestamp": 2.0},
+        ]
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else None
+        self.requests.append((request.method, request.url.path, dict(request.url.params), body))
+        if request.method == "GET":
+            return httpx.Response(200, json={"sender_id": "conv-1", "paused": True, "events": self.events,
+                                             "slots": {"language": "en", "verified": False}})
+        return httpx.Response(200, json={})
+
+
+@pytest.fixture
+def fake_rasa() -> FakeRasa:
+    return FakeRasa()
+
+
+@pytest.fixture
+def client(database, tmp_path, monkeypatch, fake_rasa):
+    monkeypatch.setenv("APP_VAR_DIR", str(tmp_path))
+    settings = load_settings()
+    with database.unit_of_work() as session:
+        create_account(session, "ada", "Ada", "agent", PASSWORD)
+        create_account(session, "bob", "Bob", "agent", PASSWORD)
+        create_account(session, "sam", "Sam", "supervisor", PASSWORD)
+    rasa = RasaConversations("http://rasa.test", "tok", transport=httpx.MockTransport(fake_rasa.handler))
+    app = FastAPI()
+    app.include_router(console_router(settings, db=database, rasa=rasa))
+    app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+    return TestClient(app)
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    """Sign in through the form; returns the session's CSRF token."""
+    form = client.get("/console/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    response = client.post("/console/login", data={"username": username, "password": password, "csrf_token": token},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    page = client.get("/console/")
+    match = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+    return match.group(1) if match else ""
+
+
+def escalation(database, conversation: str = "conv-1", offer: dict | None = None) -> int:
+    summary = {"verified": False, "language": "en"}
+    if offer:
+        summary["proposed_offer"] = offer
+    with database.unit_of_work() as session:
+        opened, _ = EscalationQueue(session).open(conversation_id=conversation, channel="socketio",
+                                                  reason="request_human", priority=3, summary=summary,
+                                                  language="en", now=datetime(2026, 11, 28))
+        return opened.id
+
+
+def test_everything_needs_sign_in(client, database):
+    escalation_id = escalation(database)
+    assert client.get("/console/", follow_redirects=False).status_code == 303
+    assert client.get(f"/console/conversations/{escalation_id}", follow_redirects=False).status_code == 303
+    assert client.get("/console/api/queue").status_code == 401
+    assert client.get(f"/console/api/escalations/{escalation_id}").status_code == 401
+    assert client.post(f"/console/api/escalations/{escalation_id}/claim").status_code == 401
+
+
+def test_a_wrong_password_does_not_sign_in(client):
+    sign_in(client, "ada", "wrong")
+    assert client.get("/console/api/queue").status_code == 401
+
+
+def test_the_sign_in_form_needs_its_csrf_token(client):
+    response = client.post("/console/login", data={"username": "ada", "password": PASSWORD},
+                           follow_redirects=False)
+    assert response.status_code == 403
+
+
+def test_session_cookie_is_httponly_and_samesite(client):
+    form = client.get("/console/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    response = client.post("/console/login", data={"username": "ada", "password": PASSWORD, "csrf_token": token},
+                           follow_redirects=False)
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "max-age=" in cookie
+
+
+def test_a_tampered_session_cookie_is_refused(client):
+    sign_in(client, "ada")
+    tampered = client.cookies.get("console_session")[:-2] + "xx"
+    client.cookies.clear()
+    client.cookies.set("console_session", tampered)
+    assert client.get("/console/api/queue").status_code == 401
+
+
+def test_state_changes_are_refused_without_the_csrf_token(client, database):
+    escalation_id = escalation(database)
+    csrf = sign_in(client, "ada")
+    assert client.post(f"/console/api/escalations/{escalation_id}/claim").status_code == 403
+    assert client.post(f"/console/api/escalations/{escalation_id}/claim",
+                       headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert client.post(f"/console/api/escalations/{escalation_id}/claim",
+                       headers={"X-CSRF-Token": csrf}).status_code == 200
+
+
+def test_an_agent_cannot_see_all_but_a_supervisor_can(client, database):
+    escalation(database)
+    sign_in(client, "ada")
+    assert client.get("/console/api/queue?view=all").status_code == 403
+    assert len(client.get("/console/api/queue?view=waiting").json()["items"]) == 1
+    client.cookies.clear()
+    sign_in(client, "sam")
+    assert len(client.get("/console/api/queue?view=all").json()["items"]) == 1
+
+
+def test_claim_is_first_come_and_moves_it_to_mine(client, database):
+    escalation_id = escalation(database)
+    csrf = sign_in(client, "ada")
+    assert client.post(f"/console/api/escalations/{escalation_id}/claim", headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert [i["id"] for i in client.get("/console/api/queue?view=mine").json()["items"]] == [escalation_id]
+    client.cookies.clear()
+    csrf = sign_in(client, "bob")
+    response = client.post(f"/console/api/escalations/{escalation_id}/claim", headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 409
+    # Bob can neither read Ada's conversation nor speak in it.
+    assert client.get(f"/console/api/escalations/{escalation_id}").status_code == 403
+    assert client.post(f"/console/api/escalations/{escalation_id}/reply", json={"text": "hi"},
+                       headers={"X-CSRF-Token": csrf}).status_code == 403
+
+
+def test_reply_goes_to_rasa_as_a_bot_event_with_the_agents_name(client, database, fake_rasa):
+    escalation_id = escalation(database)
+    csrf = sign_in(client, "ada")
+    client.post(f"/console/api/escalations/{escalation_id}/claim", headers={"X-CSRF-Token": csrf})
+    response = client.post(f"/console/api/escalations/{escalation_id}/reply", json={"text": "Hello, this is Ada"},
+                           headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 200
+    method, path, params, body = fake_rasa.requests[-1]
+    assert (method, path) == ("POST", "/conversations/conv-1/tracker/events")
+    assert params == {"token": "tok", "output_channel": "latest", "execute_side_effects": "true"}
+    assert body["event"] == "bot" and body["text"] == "Ada (agent): Hello, this is Ada"
+    assert body["metadata"] == {"agent_name": "Ada", "agent_text": "Hello, this is Ada"}
+
+
+def test_detail_shows_the_transcript_as_data(client, database):
+    escalation_id = escalation(database)
+    sign_in(client, "ada")
+    detail = client.get(f"/console/api/escalations/{escalation_id}").json()
+    assert detail["transcript"][0] == {"speaker": "borrower", "text": "<img src=x onerror=alert(1)>", "at": 1.0,
+                                       "intent": "request_human"}
+    assert detail["paused"] is True
+
+
+def test_hand_back_resumes_triggers_the_intent_and_closes(client, database, fake_rasa):
+    escalation_id = escalation(database)
+    csrf = sign_in(client, "ada")
+    client.post(f"/console/api/escalations/{escalation_id}/claim", headers={"X-CSRF-Token": csrf})
+    assert client.post(f"/console/api/escalations/{escalation_id}/hand-back", headers={"X-CSRF-Token": csrf}).status_code == 200
+    posted = [(path, body) for method, path, _, body in fake_rasa.requests if method == "POST"]
+    assert posted == [("/conversations/conv-1/tracker/events",
+                       [{"event": "resume"}, {"event": "action", "name": "action_listen"}]),
+                      ("/conversations/conv-1/trigger_intent", {"name": "EXTERNAL_agent_handed_back"})]
+    with database.unit_of_work() as session:
+        closed = EscalationQueue(session).get(escalation_id)
+        assert (closed.status, closed.outcome) == ("closed", "handed_back")
+
+
+def test_an_agent_may_approve_an_agent_level_plan_but_not_a_supervisor_level_one(client, database):
+    offer = {"monthly": "400.00", "months": 9, "first_payment": "2026-12-05", "total": "3600.00", "currency": "CNY"}
+    agent_level = escalation(database, "conv-a", {**offer, "authority": "agent"})
+    supervisor_level = escalation(database, "conv-s", {**offer, "authority": "supervisor"})
+    csrf = sign_in(client, "ada")
+    headers = {"X-CSRF-Token": csrf}
+    for escalation_id in (agent_level, supervisor_level):
+        client.post(f"/console/api/escalations/{escalation_id}/claim", headers=headers)
+    ok = client.post(f"/console/api/escalations/{agent_level}/offer", json={"decision": "approve"}, headers=headers)
+    assert ok.status_code == 200 and ok.json()["approved_offer"]["approved_by"] == "ada"
+    refused = client.post(f"/console/api/escalations/{supervisor_level}/offer", json={"decision": "approve"},
+                          headers=headers)
+    assert refused.status_code == 403
+
+
+def test_notes_and_close_with_an_outcome(client, database, fake_rasa):
+    escalation_id = escalation(database)
+    csrf = sign_in(client, "ada")
+    headers = {"X-CSRF-Token": csrf}
+    client.post(f"/console/api/escalations/{escalation_id}/claim", headers=headers)
+    assert client.post(f"/console/api/escalations/{escalation_id}/notes", json={"text": "asked for payslips"},
+                       headers=headers).status_code == 200
+    assert client.post(f"/console/api/escalations/{escalation_id}/close", json={"outcome": "nonsense"},
+                       headers=headers).status_code == 400
+    assert client.post(f"/console/api/escalations/{escalation_id}/close", json={"outcome": "message_taken"},
+                       headers=headers).status_code == 200
+    assert fake_rasa.requests[-1][3][0] == {"event": "resume"}  # the bot answers the borrower again
+    detail = client.get(f"/console/api/escalations/{escalation_id}").json()
+    assert detail["notes"][0]["text"] == "asked for payslips" and detail["outcome"] == "message_taken"
+
+
+def test_pages_carry_a_strict_content_security_policy(client):
+    sign_in(client, "ada")
+    page = client.get("/console/")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert client.get("/console/static/console.js").status_code == 200

@@ -1,0 +1,207 @@
+"""The web widget in a real Chromium against the real Rasa + action servers.
+
+One stack (Rasa, action server) and one web app (demo page + widget assets) per
+test session; every test gets a fresh browser context, so its own localStorage
+and therefore its own conversation. The widget is pointed at the stack's Rasa
+port by injecting the embed's config object (`window.DebtAssistantWidget`)
+before the page's scripts run, exactly as a lender's page would set it.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+
+from tests.conftest import PROJECT_ROOT
+from tests.e2e.stack import MODEL, VENV_BIN, Stack, free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+REPLY_TIMEOUT_MS = 45_000
+API_TOKEN = "e2e-token"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    """Real Rasa (socket.io channel, session persistence) and action server on free ports."""
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `bash scripts/bootstrap.sh` first")
+    running = Stack(tmp_path_factory.mktemp("widget"))
+    running.setup()
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def web_url(stack: Stack) -> Iterator[str]:
+    """The web app (demo page at `/`, widget at `/widget/`) on a free port.
+
+    Started through uvicorn's CLI with `--ws none`: the app serves no WebSockets, and
+    uvicorn 0.54's auto-selected WebSocket protocol does not import with websockets 10.4
+    (Rasa's pin), which breaks `python -m channels.web` as it stands.
+    """
+    port = free_port()
+    log = open(stack.var_dir / "web.log", "ab")
+    process = subprocess.Popen(
+        [str(VENV_BIN / "python"), "-m", "uvicorn", "channels.web.app:create_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port), "--ws", "none", "--log-level", "warning"],
+        cwd=PROJECT_ROOT, env={**stack.env, "WEB_PORT": str(port)}, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).ok:
+                break
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.time() > deadline:
+            process.kill()
+            raise RuntimeError(f"web app did not start; see {stack.var_dir / 'web.log'}")
+        time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/system_packages.sh)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Widget:
+    """The demo page with the widget, driven the way a borrower would."""
+
+    def __init__(self, page: Page, stack: Stack, web_url: str) -> None:
+        self.page = page
+        self.stack = stack
+        self.web_url = web_url
+        self.errors: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    # -- locators (Playwright's CSS and role selectors pierce the widget's open shadow root)
+    @property
+    def launcher(self) -> Locator:
+        return self.page.locator("#debt-assistant-widget .launcher")
+
+    @property
+    def dialog(self) -> Locator:
+        return self.page.get_by_role("dialog")
+
+    @property
+    def log(self) -> Locator:
+        return self.page.get_by_role("log")
+
+    @property
+    def input(self) -> Locator:
+        return self.page.locator("#daw-input")
+
+    @property
+    def offline_notice(self) -> Locator:
+        return self.page.locator("#debt-assistant-widget .offline")
+
+    def bot_messages(self) -> Locator:
+        return self.page.locator("#debt-assistant-widget .msg.bot, #debt-assistant-widget .msg.agent")
+
+    def user_messages(self) -> Locator:
+        return self.page.locator("#debt-assistant-widget .msg.user")
+
+    # -- actions
+    def goto(self) -> "Widget":
+        self.page.goto(self.web_url + "/")
+        self.page.wait_for_function("() => window.DebtAssistantWidget && window.DebtAssistantWidget.sessionId")
+        return self
+
+    def open(self) -> "Widget":
+        if not self.dialog.is_visible():
+            self.launcher.click()
+        expect(self.dialog).to_be_visible()
+        self.wait_connected()
+        return self
+
+    def wait_connected(self) -> None:
+        self.page.wait_for_function("() => window.DebtAssistantWidget && window.DebtAssistantWidget.isConnected"
+                                    " && window.DebtAssistantWidget.isConnected()", timeout=REPLY_TIMEOUT_MS)
+
+    def say(self, text: str) -> None:
+        self.input.fill(text)
+        self.input.press("Enter")
+        expect(self.user_messages().last).to_contain_text(text)
+
+    def replies_to_last_message(self) -> Locator:
+        """Bot and agent messages shown after the borrower's latest message."""
+        last_id = self.user_messages().last.get_attribute("data-id")
+        return self.page.locator(f'#debt-assistant-widget .msg[data-id="{last_id}"] ~ .msg:not(.user)')
+
+    def expect_bot_says(self, text: str | re.Pattern, timeout: float = REPLY_TIMEOUT_MS) -> None:
+        """A reply to the borrower's latest message contains `text`."""
+        expect(self.replies_to_last_message().filter(has_text=text).first).to_be_visible(timeout=timeout)
+
+    def ask(self, text: str, expected: str | re.Pattern) -> None:
+        self.say(text)
+        self.expect_bot_says(expected)
+
+    def session_id(self) -> str:
+        return self.page.evaluate("() => window.DebtAssistantWidget.sessionId()")
+
+    def inject_bot_event(self, event: dict) -> requests.Response:
+        """Send a bot event the way the agent console does: Rasa's HTTP API, latest output channel."""
+        response = requests.post(
+            f"{self.stack.url}/conversations/{self.session_id()}/tracker/events",
+            params={"output_channel": "latest", "execute_side_effects": "true", "token": API_TOKEN},
+            json=event, timeout=30)
+        response.raise_for_status()
+        return response
+
+
+def widget_config(stack: Stack, **extra) -> str:
+    config = {"serverUrl": stack.url, **extra}
+    return f"window.DebtAssistantWidget = {json.dumps(config)};"
+
+
+@pytest.fixture
+def context(browser: Browser, stack: Stack) -> Iterator[BrowserContext]:
+    created = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    created.add_init_script(widget_config(stack))
+    yield created
+    created.close()
+
+
+@pytest.fixture
+def widget(context: BrowserContext, stack: Stack, web_url: str) -> Iterator[Widget]:
+    page = context.new_page()
+    driven = Widget(page, stack, web_url)
+    yield driven
+    assert not driven.errors, f"JavaScript errors on the page: {driven.errors}"
+
+
+@pytest.fixture
+def new_widget(browser: Browser, stack: Stack, web_url: str) -> Iterator:
+    """A factory for widgets in further, independent browser contexts."""
+    contexts: list[BrowserContext] = []
+
+    def make(**context_options) -> Widget:
+        options = {"viewport": {"width": 390, "height": 844}, **context_options}
+        created = browser.new_context(**options)
+        created.add_init_script(widget_config(stack))
+        contexts.append(created)
+        return Widget(created.new_page(), stack, web_url)
+
+    yield make
+    for created in contexts:
+        created.close()
+

@@ -1,0 +1,210 @@
+"""The borrower's web chat widget, in Chromium, against the real Rasa socket.io channel.
+
+Bot events that the dialogue does not produce yet (buttons, an agent's message,
+hostile markup, an agreement link) are injected the way the agent console sends
+messages: Rasa's HTTP API with `output_channel=latest&execute_side_effects=true`.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+SCREENSHOT = PROJECT_ROOT / "docs" / "img" / "widget-390x844.png"
+HOSTILE_MARKUP = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
+
+
+def rasa_received(widget, text: str, timeout: float = 30) -> dict | None:
+    """The user event Rasa stored for borrower message `text` (trackers are saved when a turn ends)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for event in widget.stack.tracker(widget.session_id())["events"]:
+            if event["event"] == "user" and event["text"] == text:
+                return event
+        time.sleep(0.25)
+    return None
+
+
+def test_english_borrower_verifies_and_hears_the_overdue_amount(widget):
+    widget.goto().open()
+    widget.ask("hi", "automated assistant")
+    widget.ask("HCF-1001 1988-04-12", "3,930.00")
+    expect(widget.bot_messages().first.locator("time")).to_have_text(re.compile(r"\d{1,2}:\d{2}"))
+
+
+def test_chinese_borrower_verifies_and_the_ui_follows_into_chinese(widget):
+    widget.goto().open()
+    widget.ask("你好", "自动化")
+    expect(widget.input).to_have_attribute("placeholder", "请输入消息…")
+    expect(widget.page.get_by_role("button", name="发送")).to_be_visible()
+    widget.ask("HCF-2002 1992年11月3日", "2,400.00")
+    assert rasa_received(widget, "HCF-2002 1992年11月3日")["metadata"]["language"] == "zh"
+    widget.page.reload()
+    expect(widget.input).to_have_attribute("placeholder", "请输入消息…")
+
+
+def test_a_reload_keeps_the_transcript_and_the_verified_session(widget):
+    widget.goto().open()
+    widget.ask("hi", "automated assistant")
+    widget.ask("HCF-1001 1988-04-12", "3,930.00")
+    session = widget.session_id()
+    shown_before = widget.bot_messages().count()
+
+    widget.page.reload()
+    widget.open()
+    assert widget.session_id() == session
+    expect(widget.user_messages().filter(has_text="HCF-1001 1988-04-12")).to_have_count(1)
+    expect(widget.bot_messages()).to_have_count(shown_before)
+
+    widget.ask("how much do I owe", "3,930.00")
+
+
+def test_a_button_sends_its_payload_and_shows_its_title_as_the_borrowers_message(widget):
+    widget.goto().open()
+    widget.ask("hi", "automated assistant")
+    widget.inject_bot_event({"event": "bot", "text": "Pick one",
+                             "data": {"buttons": [{"title": "Talk to a person", "payload": "/request_human"}]}})
+    button = widget.page.get_by_role("button", name="Talk to a person")
+    expect(button).to_be_visible()
+    button.click()
+    expect(widget.user_messages().last).to_have_text(re.compile("Talk to a person"))
+    expect(button).to_be_disabled()
+    assert rasa_received(widget, "/request_human")
+
+
+def test_markup_from_the_server_is_shown_as_text_and_never_runs(widget):
+    widget.goto().open()
+    widget.ask("hi", "automated assistant")
+    widget.inject_bot_event({"event": "bot", "text": HOSTILE_MARKUP})
+    expect(widget.bot_messages().last.locator(".bubble")).to_have_text(HOSTILE_MARKUP)
+    widget.page.wait_for_timeout(300)
+    assert widget.page.evaluate("() => typeof window.__pwned") == "undefined"
+    assert widget.page.locator("#debt-assistant-widget img").count() == 0
+
+
+@pytest.mark.parametrize("custom", [
+    {"data": {"agent_name": "Ada"}},
+    {"data": {"agent_name": "Ada", "text": "Hi, I'm Ada"}},
+], ids=["name-only", "name-and-text"])
+def test_an_agents_message_shows_the_agents_name_once(widget, custom):
+    # Rasa's socket.io output emits a custom payload as `emit(event, **custom)`: only the
+    # shape {"data": {...}} reaches the browser; the widget merges it with the text just shown.
+    widget.goto().open()
+    widget.ask("hi", "automated assistant")
+    widget.inject_bot_event({"event": "bot", "text": "Hi, I'm Ada", "data": {"custom": custom}})
+    agent_message = widget.page.locator("#debt-assistant-widget .msg.agent")
+    expect(agent_message).to_have_count(1)
+    expect(agent_message.locator(".who")).to_contain_text("Ada")
+    expect(agent_message.locator(".bubble")).to_have_text("Hi, I'm Ada")
+    expect(widget.bot_messages().filter(has_text="Hi, I'm Ada")).to_have_count(1)
+
+
+def test_agreement_links_are_safe_and_only_http(widget):
+    widget.goto().open()
+    widget.ask("hi", "automated assistant")
+    widget.inject_bot_event({"event": "bot", "text": "Your agreement is ready.", "data": {"custom": {"data": {
+        "agreement_url": "https://hcf.example/agreements/AGR-77", "agreement_ref": "AGR-77"}}}})
+    widget.inject_bot_event({"event": "bot", "text": "Bad link", "data": {"custom": {"data": {
+        "agreement_url": "javascript:window.__pwned=1", "agreement_ref": "AGR-66"}}}})
+    link = widget.page.get_by_role("link", name=re.compile("AGR-77"))
+    expect(link).to_have_attribute("href", "https://hcf.example/agreements/AGR-77")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    expect(widget.bot_messages().filter(has_text="Bad link")).to_have_count(1)
+    expect(widget.page.locator("#debt-assistant-widget a", has_text="AGR-66")).to_have_count(0)
+    hrefs = widget.page.locator("#debt-assistant-widget a").evaluate_all("links => links.map(a => a.href)")
+    assert all(href.startswith(("http://", "https://")) for href in hrefs)
+
+
+def test_keyboard_only_open_type_send_and_close(widget):
+    widget.goto()
+    page = widget.page
+    focused_on_launcher = "el => el.getRootNode().activeElement === el"
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        if widget.launcher.evaluate(focused_on_launcher):
+            break
+    else:
+        pytest.fail("Tab never reached the chat launcher")
+    outline = widget.launcher.evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline not in ("none", ""), "the focused launcher shows no outline"
+
+    page.keyboard.press("Enter")
+    expect(widget.dialog).to_be_visible()
+    expect(widget.input).to_be_focused()
+    widget.wait_connected()
+    page.keyboard.type("hi")
+    page.keyboard.press("Enter")
+    expect(widget.user_messages().last).to_have_text(re.compile("hi"))
+    widget.expect_bot_says("automated assistant")
+
+    page.keyboard.press("Escape")
+    expect(widget.dialog).to_be_hidden()
+    assert widget.launcher.evaluate(focused_on_launcher)
+
+
+def test_accessible_roles_and_labels(widget):
+    widget.goto().open()
+    expect(widget.dialog).to_have_attribute("aria-label", re.compile(".+"))
+    expect(widget.log).to_have_attribute("aria-live", "polite")
+    expect(widget.page.get_by_label("Your message")).to_be_visible()
+    expect(widget.page.get_by_role("button", name="New conversation")).to_be_visible()
+    widget.page.get_by_role("button", name="中文").click()
+    expect(widget.page.get_by_label("您的消息")).to_be_visible()
+    expect(widget.page.get_by_role("button", name="新对话")).to_be_visible()
+
+
+def test_fits_a_390x844_phone_and_saves_a_screenshot(widget):
+    widget.goto().open()
+    widget.ask("hi", "automated assistant")
+    widget.ask("HCF-1001 1988-04-12", "3,930.00")
+    box = widget.dialog.bounding_box()
+    assert box["width"] == 390 and box["height"] == 844
+    assert widget.page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    widget.page.wait_for_timeout(300)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    widget.page.screenshot(path=str(SCREENSHOT))
+
+
+def test_two_browsers_get_different_long_random_session_ids(new_widget):
+    first, second = new_widget().goto(), new_widget().goto()
+    ids = [first.session_id(), second.session_id()]
+    assert ids[0] != ids[1]
+    assert all(re.fullmatch(r"[0-9a-f]{32,}", session) for session in ids)
+
+
+def test_new_conversation_clears_the_transcript_and_the_session(widget):
+    widget.goto().open()
+    widget.ask("hi", "automated assistant")
+    old_session = widget.session_id()
+    widget.page.once("dialog", lambda dialog: dialog.accept())
+    widget.page.get_by_role("button", name="New conversation").click()
+    expect(widget.bot_messages()).to_have_count(0)
+    assert widget.session_id() != old_session
+    assert old_session not in widget.page.evaluate("() => JSON.stringify(localStorage)")
+    widget.wait_connected()
+    widget.ask("hi", "automated assistant")
+
+
+def test_shows_offline_while_rasa_restarts_then_delivers_what_was_typed(widget):
+    widget.goto().open()
+    widget.ask("hi", "automated assistant")
+    replies_before = widget.bot_messages().count()
+    widget.stack.stop()
+    try:
+        expect(widget.offline_notice).to_be_visible(timeout=20_000)
+        expect(widget.offline_notice).to_contain_text("reconnecting")
+        widget.say("HCF-1001 1988-04-12")
+        expect(widget.user_messages().last).to_contain_text("Waiting to send")
+    finally:
+        widget.stack.start()
+    expect(widget.offline_notice).to_be_hidden(timeout=30_000)
+    expect(widget.user_messages().last).not_to_contain_text("Waiting to send")
+    widget.expect_bot_says("3,930.00")
+    assert widget.bot_messages().count() > replies_before

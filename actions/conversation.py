@@ -4,11 +4,12 @@ from __future__ import annotations
 from typing import Text
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import BorrowerAction, is_verified, latest_text, say
+from actions.negotiation import Negotiation
 
 MISUNDERSTOOD = {"nlu_fallback", "out_of_scope"}
 LONG_MESSAGE = 2000
@@ -65,10 +66,18 @@ class ActionFallback(BorrowerAction):
         if len(text) > LONG_MESSAGE:
             say(dispatcher, "utter_message_too_long")
             return []
-        if _previous_user_intent(tracker) in MISUNDERSTOOD:
+        if is_verified(tracker) and tracker.get_slot("stage"):
+            answered = Negotiation(dispatcher, tracker).answer_in_context()
+            if answered is not None:
+                return answered
+        intent = tracker.latest_message.get("intent", {}).get("name")
+        previous = _previous_user_intent(tracker)
+        if intent == "nlu_fallback" and previous == "nlu_fallback":
+            # Two real misunderstandings in a row: a person takes over (DOMAIN.md).
+            return [SlotSet("handoff_reason", "repeated_misunderstanding"), FollowupAction("action_handoff")]
+        if previous in MISUNDERSTOOD:
             say(dispatcher, "utter_offer_person")
             return []
-        intent = tracker.latest_message.get("intent", {}).get("name")
         say(dispatcher, "utter_out_of_scope" if intent == "out_of_scope" else "utter_did_not_understand")
         if not is_verified(tracker):
             say(dispatcher, "utter_ask_identity")

@@ -136,6 +136,29 @@ class Negotiation:
             return self.finances()
         return handlers.get(self.intent, self.options)()
 
+    def answer_in_context(self) -> list[EventType] | None:
+        """A message the NLU could not place, read as the answer to the question just asked.
+
+        "开支三千" after "what are your costs?" or "1" after a list of options is an answer,
+        whatever the classifier thought. None when the text does not fit the question.
+        """
+        if self.statement is None or not self.statement.is_overdue:
+            return None
+        stage = self.slot("stage")
+        amounts = parse_amounts(self.text)
+        said_amount = bool(amounts) or parse_amount(self.text) is not None
+        offers = self.slot("offers_made") or []
+        # "1" after a list of options is an option number, not a payment of 1.00.
+        if stage == "offered" and chosen_option(self.text) is not None and all(a <= len(offers) for a in amounts):
+            return self.choose()
+        if stage == "cause" and classify_cause(self.text) is not None:
+            return self.hardship()
+        if stage in ("income", "costs") and said_amount:
+            return self.finances()
+        if stage in ("offered", "confirm") and said_amount:
+            return self.counter_offer()
+        return None
+
     def hardship(self) -> list[EventType]:
         cause = classify_cause(self.text)
         self.set("hardship_cause", (cause.value if cause else None) or self.slot("hardship_cause") or "other")

@@ -57,13 +57,16 @@ def endpoints(settings: Settings) -> dict:
 
 def credentials(settings: Settings) -> dict:
     channels: dict = {
-        "rest": None,
-        "socketio": {
+        # Widget ids are validated and namespaced `web:<id>` (see channels/widget/socketio.py).
+        "channels.widget.socketio.WidgetSocketIOInput": {
             "user_message_evt": "user_uttered",
             "bot_message_evt": "bot_uttered",
             "session_persistence": True,
         },
     }
+    # Rasa's REST channel lets the caller choose any conversation id: development and tests only.
+    if settings.environment == "development":
+        channels["rest"] = None
     if settings.telegram_token:
         channels["channels.telegram.input.TelegramInput"] = {
             "token": settings.telegram_token,

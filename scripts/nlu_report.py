@@ -78,9 +78,14 @@ def entity_scores(examples) -> dict[str, dict]:
 
 
 async def main() -> int:
+    import logging
+
     from rasa.core.agent import Agent
 
-    agent = Agent.load(str(ROOT / "models/assistant.tar.gz"))
+    logging.getLogger().setLevel(logging.WARNING)
+
+    model = sys.argv[sys.argv.index("--model") + 1] if "--model" in sys.argv else str(ROOT / "models/assistant.tar.gz")
+    agent = Agent.load(model)
     report: dict = {"languages": {}}
 
     async def intent_of(text: str) -> str:

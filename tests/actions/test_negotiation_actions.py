@@ -139,3 +139,16 @@ async def test_nothing_overdue_means_nothing_to_negotiate(services, domain):
 def test_option_numbers_in_both_languages():
     assert [chosen_option(t) for t in ("option 2", "the first one", "选第三个", "方案二", "2", "no idea")] == \
         [2, 1, 3, 2, 2, None]
+
+
+async def test_unclassified_answers_are_read_in_the_context_of_the_question(services, domain):
+    from actions.conversation import ActionFallback
+
+    wang = Borrower("HCF-2002", language="zh")
+    await wang.says("我失业了，两个月后能找到工作", "explain_hardship", domain)
+    await wang.says("没有收入", "inform_finances", domain)
+    messages, events = await run(ActionFallback(), make_tracker("开支三千", "nlu_fallback", slots=wang.slots), domain)
+    assert "utter_offer" in responses(messages)
+    wang.slots.update(slot_events(events))
+    messages, events = await run(ActionFallback(), make_tracker("1", "nlu_fallback", slots=wang.slots), domain)
+    assert responses(messages) == ["utter_confirm_terms"]

@@ -85,10 +85,19 @@ async def test_stop_contact_is_recorded(services, domain):
     assert [r.conversation_id for r in rows] == ["test-conversation"]
 
 
-async def test_two_misunderstandings_in_a_row_offer_a_person(services, domain):
+async def test_two_misunderstandings_in_a_row_hand_over_to_a_person(services, domain):
     first = {"event": "user", "text": "asdf", "parse_data": {"intent": {"name": "nlu_fallback"}}}
     second = {"event": "user", "text": "qwer", "parse_data": {"intent": {"name": "nlu_fallback"}}}
-    messages, _ = await run(ActionFallback(), make_tracker("qwer", "nlu_fallback", events=[first, second]), domain)
+    messages, events = await run(ActionFallback(), make_tracker("qwer", "nlu_fallback", events=[first, second]), domain)
+    assert messages == []
+    assert slot_events(events) == {"handoff_reason": "repeated_misunderstanding"}
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_handoff"}
+
+
+async def test_two_out_of_scope_questions_in_a_row_offer_a_person(services, domain):
+    first = {"event": "user", "text": "weather?", "parse_data": {"intent": {"name": "out_of_scope"}}}
+    second = {"event": "user", "text": "pizza?", "parse_data": {"intent": {"name": "out_of_scope"}}}
+    messages, _ = await run(ActionFallback(), make_tracker("pizza?", "out_of_scope", events=[first, second]), domain)
     assert responses(messages) == ["utter_offer_person"]
 
 

@@ -70,7 +70,11 @@ class Stack:
                                  "--endpoints", str(self.var_dir / "endpoints.yml"),
                                  "--credentials", str(self.var_dir / "credentials.yml")]),
         ]
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()  # never leave a half-started pair behind
+            raise
 
     def _wait_ready(self, timeout: float = 180) -> None:
         deadline = time.time() + timeout

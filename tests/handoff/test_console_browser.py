@@ -63,7 +63,8 @@ class Borrower:
     """A borrower on the web widget's transport: a python-socketio client with a persistent session."""
 
     def __init__(self, rasa_url: str) -> None:
-        self.session_id = f"web-{uuid.uuid4().hex}"
+        self.session_id = uuid.uuid4().hex + uuid.uuid4().hex
+        self.conversation_id = f"web:{self.session_id}"  # how the widget channel names it
         self.received: list[str] = []
         self._lock = threading.Lock()
         self.client = socketio.Client()
@@ -132,7 +133,7 @@ def test_agent_takes_over_replies_and_hands_back(stack, console_url, browser_pag
         borrower.say(XSS)  # recorded while the bot is paused; only an agent will read it
 
         # The escalation appears in the open queue page without a reload.
-        row = page.locator(f'tr[data-conversation="{borrower.session_id}"]')
+        row = page.locator(f'tr[data-conversation="{borrower.conversation_id}"]')
         row.wait_for()
         assert page.evaluate("window.__sameDocument") is True
         row.locator("button.claim").click()

@@ -36,9 +36,11 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         pytest.fail(f"no trained model at {MODEL}: run `bash scripts/bootstrap.sh` first")
     running = Stack(tmp_path_factory.mktemp("widget"))
     running.setup()
-    running.start()
-    yield running
-    running.stop()
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()  # also when start() failed half-way: no orphaned servers
 
 
 @pytest.fixture(scope="session")
@@ -158,10 +160,14 @@ class Widget:
     def session_id(self) -> str:
         return self.page.evaluate("() => window.DebtAssistantWidget.sessionId()")
 
+    def conversation_id(self) -> str:
+        """The tracker's id: the channel namespaces widget sessions as `web:<session id>`."""
+        return "web:" + self.session_id()
+
     def inject_bot_event(self, event: dict) -> requests.Response:
         """Send a bot event the way the agent console does: Rasa's HTTP API, latest output channel."""
         response = requests.post(
-            f"{self.stack.url}/conversations/{self.session_id()}/tracker/events",
+            f"{self.stack.url}/conversations/{self.conversation_id()}/tracker/events",
             params={"output_channel": "latest", "execute_side_effects": "true", "token": API_TOKEN},
             json=event, timeout=30)
         response.raise_for_status()

@@ -12,6 +12,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from channels.console.rasa_api import agent_message_event
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
@@ -24,7 +25,7 @@ def rasa_received(widget, text: str, timeout: float = 30) -> dict | None:
     """The user event Rasa stored for borrower message `text` (trackers are saved when a turn ends)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        for event in widget.stack.tracker(widget.session_id())["events"]:
+        for event in widget.stack.tracker(widget.conversation_id())["events"]:
             if event["event"] == "user" and event["text"] == text:
                 return event
         time.sleep(0.25)
@@ -103,6 +104,16 @@ def test_an_agents_message_shows_the_agents_name_once(widget, custom):
     expect(agent_message.locator(".who")).to_contain_text("Ada")
     expect(agent_message.locator(".bubble")).to_have_text("Hi, I'm Ada")
     expect(widget.bot_messages().filter(has_text="Hi, I'm Ada")).to_have_count(1)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_a_message_from_the_agent_console_shows_as_the_agent_speaking(widget, language):
+    widget.goto().open()
+    widget.ask("hi", "automated assistant")
+    widget.inject_bot_event(agent_message_event("Ada", "I can help with that: one moment.", language))
+    agent_message = widget.page.locator("#debt-assistant-widget .msg.agent")
+    expect(agent_message.locator(".who")).to_contain_text("Ada")
+    expect(agent_message.locator(".bubble")).to_have_text("I can help with that: one moment.")
 
 
 def test_agreement_links_are_safe_and_only_http(widget):

@@ -247,6 +247,9 @@
 
   // ---------------------------------------------------------------- incoming messages
 
+  var AGENT_TEXT_EN = /^([^\n:：()（）]{1,60}) \(agent\): ([\s\S]+)$/;
+  var AGENT_TEXT_ZH = /^([^\n:：()（）]{1,60})（人工客服）：([\s\S]+)$/;
+
   function str(value) {
     if (typeof value === "string") return value.slice(0, MAX_TEXT_LENGTH);
     if (typeof value === "number") return String(value);
@@ -273,6 +276,12 @@
       links: []
     };
     var agent = str(raw.agent_name) || str(custom.agent_name) || str(meta.agent_name);
+    if (!agent) {
+      // The agent console puts the name in the text ("Ada (agent): …"), the one form every
+      // channel delivers (channels/console/rasa_api.py); show it as the agent's own bubble.
+      var labelled = AGENT_TEXT_EN.exec(message.text) || AGENT_TEXT_ZH.exec(message.text);
+      if (labelled) { agent = labelled[1].trim(); message.text = labelled[2]; }
+    }
     if (agent) { message.from = "agent"; message.agent = agent.slice(0, 80); }
 
     var buttons = raw.quick_replies || raw.buttons || custom.buttons || custom.quick_replies;

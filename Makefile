@@ -4,7 +4,7 @@ VENV := .venv
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test setup test-fast validate train nlu-report demo-data clean
+.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench
 
 run:            ## set up if needed, then run the assistant, action server and web apps
 	@bash scripts/run.sh
@@ -18,6 +18,9 @@ setup:          ## only the set-up: venv, requirements, model, database, demo da
 test-fast:      ## unit and action tests only (seconds; no servers, no training)
 	@$(VENV)/bin/python -m pytest -m "not slow" -q
 
+lint:           ## pyflakes-level checks (unused imports, undefined names)
+	@$(VENV)/bin/ruff check .
+
 validate:       ## Rasa's own consistency check of domain, rules and training data
 	@$(VENV)/bin/rasa data validate --quiet
 
@@ -26,6 +29,12 @@ train:          ## force a retrain
 
 nlu-report:     ## intent accuracy / F1 per language on the held-out sets
 	@bash scripts/bootstrap.sh && $(VENV)/bin/python -m scripts.nlu_report
+
+bench:          ## latency/throughput/memory vs the rasa init baseline
+	@bash scripts/bootstrap.sh && $(VENV)/bin/python -m bench.run
+
+eval: ## NLU report + conversation outcomes
+	bash scripts/bootstrap.sh && $(VENV)/bin/python -m scripts.nlu_report && $(VENV)/bin/python -m evaluation.report
 
 demo-data:      ## re-create the demo borrowers as of today
 	@$(VENV)/bin/python -m bot.cli reset-demo

@@ -9,8 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import BorrowerAction, is_verified, keep_verified, language, latest_text, say, services
-from actions.statements import next_step_after_arrears, tell_arrears
-from actions.verification import verify_or_prompt
+from actions.statements import tell_arrears
+from actions.verification import verify_and_continue
 from bot.accounts.repository import AccountRepository
 
 
@@ -22,12 +22,7 @@ class ActionShowArrears(BorrowerAction):
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if not is_verified(tracker):
-            verified, events = await verify_or_prompt(dispatcher, tracker)
-            if verified:
-                reference = next(e["value"] for e in events if e.get("name") == "verified_loan_ref")
-                overdue = tell_arrears(dispatcher, reference, language(tracker))
-                events += next_step_after_arrears(dispatcher, tracker, overdue)
-            return events
+            return await verify_and_continue(dispatcher, tracker)
         tell_arrears(dispatcher, tracker.get_slot("verified_loan_ref"), language(tracker))
         return keep_verified()
 

@@ -20,7 +20,7 @@ from actions.common import (
     BorrowerAction, is_verified, keep_verified, language, latest_text, say, services, today, utc_now,
 )
 from actions.phrasing import cause_text, concessions_text
-from actions.verification import verify_or_prompt
+from actions.verification import verify_and_continue
 from bot.accounts.arrears import ArrearsStatement
 from bot.accounts.repository import AccountRepository
 from bot.agreements.links import agreement_url
@@ -131,7 +131,8 @@ class Negotiation:
         # A bare "yes"/"no" answers the question the bot just asked.
         if stage == "cause" and self.intent in ("affirm", "deny"):
             return self.hardship()
-        if stage in ("income", "costs") and self.intent in ("affirm", "deny", "counter_offer", "pay_in_full") \
+        if stage in ("income", "costs") and self.intent in ("affirm", "deny", "counter_offer", "pay_in_full",
+                                                            "explain_hardship") \
                 and (parse_amounts(self.text) or parse_amount(self.text) is not None):
             return self.finances()
         return handlers.get(self.intent, self.options)()
@@ -162,10 +163,13 @@ class Negotiation:
     def hardship(self) -> list[EventType]:
         cause = classify_cause(self.text)
         self.set("hardship_cause", (cause.value if cause else None) or self.slot("hardship_cause") or "other")
-        temporary = is_temporary(self.text)
+        # A second explanation adds to the first: what it does not say is kept.
         months = parse_duration_months(self.text)
-        if months is not None and temporary is None:
-            temporary = True
+        if months is None and self.slot("recovery_months") is not None:
+            months = int(self.slot("recovery_months"))
+        temporary = is_temporary(self.text)
+        if temporary is None:
+            temporary = True if months is not None else self.slot("hardship_temporary")
         self.set("hardship_temporary", temporary)
         self.set("recovery_months", months)
         recovery = ""
@@ -351,6 +355,8 @@ class Negotiation:
         number = chosen_option(self.text)
         if not offers:
             return self.options()
+        if number is None and len(offers) == 1:
+            return self.confirm(0)
         if number is None or number > len(offers):
             say(self.dispatcher, "utter_which_option")
             return self.events
@@ -461,6 +467,5 @@ class ActionNegotiate(BorrowerAction):
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if not is_verified(tracker):
-            _, events = await verify_or_prompt(dispatcher, tracker)
-            return events
+            return await verify_and_continue(dispatcher, tracker)
         return Negotiation(dispatcher, tracker).run()

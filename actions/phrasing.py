@@ -64,7 +64,8 @@ def concessions_text(terms: dict, currency: str, lang: str) -> str:
         for key in ("waived_fees", "waived_interest", "written_off")
     } | {key: terms[key] for key in ("grace_months", "extension_months", "interest_waived_months")}
     parts = [CONCESSIONS[lang][name].format(**values) for name in terms["concessions"] if name in CONCESSIONS[lang]]
-    return SEPARATOR[lang].join(parts + [INTEREST[lang][bool(terms["interest_accrues"])]])
+    text = SEPARATOR[lang].join(parts + [INTEREST[lang][bool(terms["interest_accrues"])]])
+    return text[:1].upper() + text[1:]  # it starts a sentence
 
 
 def cause_text(cause: str | None, lang: str) -> str:

@@ -67,6 +67,20 @@ async def verify_or_prompt(
     return False, cleared
 
 
+async def verify_and_continue(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Verify from the latest message; once verified, state the account and ask the next question.
+
+    Every action that needs a verified borrower calls this when the borrower is not
+    verified yet, so identity details are honoured whatever intent the NLU chose.
+    """
+    verified, events = await verify_or_prompt(dispatcher, tracker)
+    if verified:
+        reference = next(e["value"] for e in events if e.get("name") == "verified_loan_ref")
+        overdue = tell_arrears(dispatcher, reference, language(tracker))
+        events += next_step_after_arrears(dispatcher, tracker, overdue)
+    return events
+
+
 class ActionVerifyIdentity(BorrowerAction):
     """The borrower sent identity details: verify them, then state the account position."""
 
@@ -77,9 +91,4 @@ class ActionVerifyIdentity(BorrowerAction):
         if is_verified(tracker):
             say(dispatcher, "utter_how_can_i_help")
             return keep_verified()
-        verified, events = await verify_or_prompt(dispatcher, tracker)
-        if verified:
-            reference = next(e["value"] for e in events if e.get("name") == "verified_loan_ref")
-            overdue = tell_arrears(dispatcher, reference, language(tracker))
-            events += next_step_after_arrears(dispatcher, tracker, overdue)
-        return events
+        return await verify_and_continue(dispatcher, tracker)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.config import Settings, load_settings
 from bot.demo.seed import DEMO_LOANS, seed_demo_data
+from bot.negotiation import PolicyError, load_policy
 from bot.runtime_config import render_runtime_config
 from bot.storage import Database
 from bot.storage.schema import migrate
@@ -26,6 +27,8 @@ def setup(settings: Settings, *, force_demo: bool = False) -> None:
     from bot.accounts.models import Loan
 
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    policy = load_policy(settings.policy_path)  # an invalid policy stops set-up, naming the key
+    print(f"policy {settings.policy_path.name} version {policy.version}: valid")
     migrate(settings.database_url)
     db = Database(settings.database_url)
     try:
@@ -52,10 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["setup", "reset-demo", "render-config", "show-settings", "export-env"])
     args = parser.parse_args(argv)
     settings = load_settings()
-    if args.command == "setup":
-        setup(settings)
-    elif args.command == "reset-demo":
-        setup(settings, force_demo=True)
+    if args.command in ("setup", "reset-demo"):
+        try:
+            setup(settings, force_demo=args.command == "reset-demo")
+        except PolicyError as error:
+            print(f"ERROR: {error}", file=sys.stderr)
+            return 2
     elif args.command == "render-config":
         for path in render_runtime_config(settings):
             print(f"wrote {path}")

@@ -106,5 +106,5 @@ def load_settings() -> Settings:
             _persistent_secret(var_dir, "TELEGRAM_WEBHOOK_SECRET") if os.environ.get("TELEGRAM_TOKEN") else None),
         telegram_api_base_url=os.environ.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot"),
         dispute_channel=os.environ.get(
-            "DISPUTE_CHANNEL", "complaints@hcf.example (or 400-000-0000), answered within 15 days"),
+            "DISPUTE_CHANNEL", "complaints@hcf.example / 400-000-0000"),
     )

@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("LOG_LEVEL", "WARNING")  # Rasa logs every parse at debug level otherwise
 
 ROOT = Path(__file__).resolve().parent.parent
 HELD_OUT = {"en": ROOT / "tests/nlu/heldout_en.yml", "zh": ROOT / "tests/nlu/heldout_zh.yml"}

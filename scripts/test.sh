@@ -13,6 +13,9 @@ if command -v pg_ctlcluster >/dev/null 2>&1 && command -v redis-server >/dev/nul
   eval "$(bash scripts/integration_services.sh)"
 fi
 
+echo "==> lint (ruff)"
+.venv/bin/ruff check .
+
 echo "==> rasa data validate"
 .venv/bin/rasa data validate --quiet
 

@@ -1,12 +1,14 @@
 """Start the real action server and Rasa server on free ports, against a temporary database."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Iterator
 
 import requests
 
@@ -108,6 +110,32 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         self.processes = []
+
+    @contextlib.contextmanager
+    def web_app(self) -> Iterator[str]:
+        """Run `python -m channels.web` (demo page, widget, console) against this stack; yields its URL."""
+        port = free_port()
+        env = {**self.env, "WEB_PORT": str(port), "RASA_URL": self.url}
+        log = open(self.var_dir / "web.log", "ab")
+        process = subprocess.Popen([str(VENV_BIN / "python"), "-m", "channels.web"], cwd=PROJECT_ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + 60
+            while True:
+                try:
+                    if requests.get(f"{url}/healthz", timeout=2).ok:
+                        break
+                except requests.RequestException:
+                    pass
+                if process.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"web app did not start; see {self.var_dir / 'web.log'}")
+                time.sleep(0.3)
+            yield url
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=20)
 
     def restart(self) -> None:
         self.stop()

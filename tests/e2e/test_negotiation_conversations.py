@@ -5,7 +5,6 @@ import re
 import uuid
 
 import pytest
-import requests
 
 pytestmark = pytest.mark.slow
 

@@ -3,17 +3,14 @@ Ada sees it arrive live, claims it, replies, and hands back to the bot."""
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
 import time
 import uuid
 
 import pytest
-import requests
 import socketio
 
-from tests.e2e.stack import MODEL, VENV_BIN, Stack, free_port
-from tests.conftest import PROJECT_ROOT
+from tests.e2e.stack import MODEL, Stack
 
 pytestmark = pytest.mark.slow
 
@@ -35,28 +32,8 @@ def stack(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def console_url(stack):
-    port = free_port()
-    env = {**stack.env, "WEB_PORT": str(port), "RASA_URL": stack.url, "RASA_API_TOKEN": "e2e-token"}
-    log = open(stack.var_dir / "web.log", "ab")
-    # `--ws none`: uvicorn's websocket auto-detection fails against the websockets version Rasa pins.
-    process = subprocess.Popen([str(VENV_BIN / "python"), "-m", "uvicorn", "--factory", "channels.web.app:create_app",
-                                "--host", "127.0.0.1", "--port", str(port), "--ws", "none", "--log-level", "warning"],
-                               cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            if requests.get(f"{url}/healthz", timeout=2).ok:
-                break
-        except requests.RequestException:
-            pass
-        if process.poll() is not None or time.time() > deadline:
-            raise RuntimeError(f"web app did not start; see {stack.var_dir / 'web.log'}")
-        time.sleep(0.3)
-    yield url
-    os.killpg(process.pid, 15)
-    process.wait(timeout=20)
+    with stack.web_app() as url:
+        yield url
 
 
 class Borrower:

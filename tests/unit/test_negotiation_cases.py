@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.negotiation_factories import annuity_position
 from bot.negotiation import (
     AccountPosition,
     Authority,
@@ -46,32 +47,10 @@ def contract_position(
     penalty: str = "0",
     days_past_due: int,
 ) -> AccountPosition:
-    """The lender's books for an annuity loan with `missed` unpaid instalments and `remaining` to come.
-
-    Outstanding principal is the present value of all unpaid instalments; the
-    overdue interest is the interest part of the missed ones, month by month,
-    exactly as the loan's own amortisation table would show it.
-    """
-    rate = Decimal(annual_rate) / 12
-    payment = Decimal(instalment)
-    principal = cents(payment * (1 - (1 + rate) ** -(missed + remaining)) / rate)
-    balance, overdue_interest = principal, Decimal("0")
-    for _ in range(missed):
-        interest = cents(balance * rate)
-        overdue_interest += interest
-        balance -= payment - interest
-    return AccountPosition(
-        currency="CNY",
-        annual_rate=Decimal(annual_rate),
-        contractual_instalment=payment,
-        outstanding_principal=principal,
-        overdue_interest=overdue_interest,
-        fees=Decimal(fees),
-        penalty_interest=Decimal(penalty),
-        arrears=payment * missed + Decimal(fees) + Decimal(penalty),
-        remaining_instalments=remaining,
-        days_past_due=days_past_due,
-    )
+    """The books of the brief's loans, from their contract terms (see negotiation_factories)."""
+    return annuity_position(annual_rate=Decimal(annual_rate), instalment=Decimal(instalment), missed=missed,
+                            remaining=remaining, fees=Decimal(fees), penalty=Decimal(penalty),
+                            days_past_due=days_past_due)
 
 
 ALEX = contract_position(

@@ -7,6 +7,7 @@ from pathlib import Path
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from tests.unit.negotiation_factories import annuity_position
 from bot.negotiation import (
     AccountPosition,
     Authority,
@@ -35,7 +36,6 @@ def cents(amount: Decimal) -> Decimal:
 def positions(draw) -> AccountPosition:
     """Consistent books for an annuity loan: missed instalments, fees and what is still to come."""
     annual_rate = draw(st.sampled_from(["0", "0.06", "0.099", "0.156", "0.18", "0.24", "0.36"]))
-    rate = Decimal(annual_rate) / 12
     instalment = Decimal(draw(st.integers(min_value=300, max_value=6000))) + Decimal(
         draw(st.integers(min_value=0, max_value=99))
     ) / 100
@@ -44,28 +44,8 @@ def positions(draw) -> AccountPosition:
     assume(missed + remaining >= 1)
     fees = Decimal(draw(st.integers(min_value=0, max_value=150_000))) / 100
     penalty = Decimal(draw(st.integers(min_value=0, max_value=50_000))) / 100
-    unpaid = missed + remaining
-    if rate:
-        principal = cents(instalment * (1 - (1 + rate) ** -unpaid) / rate)
-    else:
-        principal = instalment * unpaid
-    balance, overdue_interest = principal, Decimal("0")
-    for _ in range(missed):
-        interest = cents(balance * rate)
-        overdue_interest += interest
-        balance -= instalment - interest
-    return AccountPosition(
-        currency="CNY",
-        annual_rate=Decimal(annual_rate),
-        contractual_instalment=instalment,
-        outstanding_principal=principal,
-        overdue_interest=overdue_interest,
-        fees=fees,
-        penalty_interest=penalty,
-        arrears=instalment * missed + fees + penalty,
-        remaining_instalments=remaining,
-        days_past_due=30 * missed,
-    )
+    return annuity_position(annual_rate=Decimal(annual_rate), instalment=instalment, missed=missed,
+                            remaining=remaining, fees=fees, penalty=penalty, days_past_due=30 * missed)
 
 
 hardships = st.one_of(

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import time
 from pathlib import Path
 from typing import Iterator
 
@@ -19,8 +17,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
-from tests.conftest import PROJECT_ROOT
-from tests.e2e.stack import MODEL, VENV_BIN, Stack, free_port
+from tests.e2e.stack import MODEL, Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -45,34 +42,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="session")
 def web_url(stack: Stack) -> Iterator[str]:
-    """The web app (demo page at `/`, widget at `/widget/`) on a free port.
-
-    Started through uvicorn's CLI with `--ws none`: the app serves no WebSockets, and
-    uvicorn 0.54's auto-selected WebSocket protocol does not import with websockets 10.4
-    (Rasa's pin), which breaks `python -m channels.web` as it stands.
-    """
-    port = free_port()
-    log = open(stack.var_dir / "web.log", "ab")
-    process = subprocess.Popen(
-        [str(VENV_BIN / "python"), "-m", "uvicorn", "channels.web.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--ws", "none", "--log-level", "warning"],
-        cwd=PROJECT_ROOT, env={**stack.env, "WEB_PORT": str(port)}, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).ok:
-                break
-        except requests.RequestException:
-            pass
-        if process.poll() is not None or time.time() > deadline:
-            process.kill()
-            raise RuntimeError(f"web app did not start; see {stack.var_dir / 'web.log'}")
-        time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    """The web app (demo page at `/`, widget at `/widget/`) on a free port."""
+    with stack.web_app() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -65,7 +65,8 @@ class Stack:
 
     def start(self) -> None:
         self.processes = [
-            self._spawn("actions", [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
+            # rasa_sdk alone, as in the Procfile: no Rasa/TensorFlow import, a fraction of the memory.
+            self._spawn("actions", [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
                                     "--port", str(self.action_port)]),
             self._spawn("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--enable-api",
                                  "--auth-token", "e2e-token", "--port", str(self.rasa_port),

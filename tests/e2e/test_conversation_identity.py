@@ -19,7 +19,7 @@ class Borrower:
         self.client = socketio.Client(reconnection=False)
         self.client.on("bot_uttered", lambda data: self.replies.put(data.get("text", "")))
         self.client.on("session_confirm", lambda session: self.confirmed.put(session))
-        self.client.connect(url, transports=["websocket"], socketio_path="/socket.io")
+        self.client.connect(url, socketio_path="/socket.io")  # long-polling: no websocket-client installed
 
     def session(self, requested: str) -> str:
         self.client.emit("session_request", {"session_id": requested})

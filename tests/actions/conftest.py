@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Services, use_services
 from bot.config import load_settings
+from bot.demo.seed import seed_demo_data
 from bot.negotiation import load_policy
 from tests.conftest import PROJECT_ROOT
 
@@ -22,6 +24,9 @@ def domain() -> dict:
 
 @pytest.fixture
 def services(demo_database, tmp_path: Path):
+    # Actions read the real clock: the demo loans must be as of the real today for their figures.
+    with demo_database.unit_of_work() as session:
+        seed_demo_data(session, date.today())
     settings = replace(load_settings(), var_dir=tmp_path, database_url=demo_database.url)
     wired = Services(settings=settings, db=demo_database, policy=load_policy(settings.policy_path))
     use_services(wired)

@@ -29,7 +29,8 @@ os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 from bench.baseline import BaselineServer, baseline_meta, ensure_baseline, rasa_version, time_training  # noqa: E402
 from bench.load import Conversation, Turn, latency_stats, ratio, run_level  # noqa: E402
 from bench.memory import MemorySampler  # noqa: E402
-from bench.seed import clear_records, seed_bench_loans  # noqa: E402
+from bench.seed import seed_bench_loans  # noqa: E402
+from bot.demo.seed import clear_loan_records  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OUR_MODEL = PROJECT_ROOT / "models" / "assistant.tar.gz"
@@ -84,7 +85,7 @@ class LoanPool:
 
     def _clear(self, reference: str) -> None:
         with self.database.unit_of_work() as session:
-            clear_records(session, [reference])
+            clear_loan_records(session, [reference])
 
 
 def baseline_source():

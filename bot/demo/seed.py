@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
+from typing import Sequence
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -100,10 +101,20 @@ def seed_demo_data(session: Session, today: date) -> list[str]:
 
     Returns their references. Only the demo references are touched.
     """
-    refs = [spec.reference for spec in DEMO_LOANS]
-    for table in (Agreement, OfferRecord, PromiseToPay):
-        session.execute(delete(table).where(table.loan_reference.in_(refs)))
-    session.execute(delete(VerificationAttempt).where(VerificationAttempt.loan_reference.in_(refs)))
+    return replace_loans(session, DEMO_LOANS, today)
+
+
+def clear_loan_records(session: Session, references: Sequence[str]) -> None:
+    """Forget agreements, offers, promises and verification attempts recorded against these loans."""
+    for table in (Agreement, OfferRecord, PromiseToPay, VerificationAttempt):
+        session.execute(delete(table).where(table.loan_reference.in_(references)))
+
+
+def replace_loans(session: Session, specs: Sequence[DemoLoan], today: date) -> list[str]:
+    """Create the loans of `specs` as of `today`, first deleting any loan with the same reference
+    and every record about them (agreements, offers, promises, verification attempts)."""
+    refs = [spec.reference for spec in specs]
+    clear_loan_records(session, refs)
     old = session.execute(select(Loan).where(Loan.reference.in_(refs))).scalars().all()
     for loan in old:
         for table in (Payment, Charge, ScheduledInstalment):
@@ -112,7 +123,7 @@ def seed_demo_data(session: Session, today: date) -> list[str]:
         session.delete(loan)
         session.flush()
         session.execute(delete(Borrower).where(Borrower.id == borrower_id))
-    for spec in DEMO_LOANS:
+    for spec in specs:
         borrower = Borrower(full_name=spec.name, date_of_birth=spec.date_of_birth, preferred_language=spec.language)
         first_due = _first_due(spec, today)
         schedule = _schedule(spec, first_due)

@@ -87,6 +87,10 @@ def latest_text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 
 
+def latest_intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
 class BorrowerAction(Action, abc.ABC):
     """Base of every conversational action: opening first, database failures answered politely."""
 

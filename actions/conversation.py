@@ -8,7 +8,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import BorrowerAction, is_verified, latest_text, say
+from actions.common import BorrowerAction, is_verified, latest_intent, latest_text, say
 from actions.negotiation import Negotiation
 
 MISUNDERSTOOD = {"nlu_fallback", "out_of_scope"}
@@ -29,7 +29,7 @@ class ActionSmallTalk(BorrowerAction):
         return "action_small_talk"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        intent = tracker.latest_message.get("intent", {}).get("name")
+        intent = latest_intent(tracker)
         response = SMALL_TALK.get(intent)
         if response:
             say(dispatcher, response)
@@ -70,7 +70,7 @@ class ActionFallback(BorrowerAction):
             answered = Negotiation(dispatcher, tracker).answer_in_context()
             if answered is not None:
                 return answered
-        intent = tracker.latest_message.get("intent", {}).get("name")
+        intent = latest_intent(tracker)
         previous = _previous_user_intent(tracker)
         if intent == "nlu_fallback" and previous == "nlu_fallback":
             # Two real misunderstandings in a row: a person takes over (DOMAIN.md).

@@ -17,7 +17,7 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import BorrowerAction, is_verified, language, say, services, today, utc_now
+from actions.common import BorrowerAction, is_verified, language, latest_intent, say, services, today, utc_now
 from bot.accounts.repository import AccountRepository
 from bot.handoff.queue import EscalationQueue, approved_offer_of
 from bot.handoff.triggers import trigger_for
@@ -26,10 +26,6 @@ from bot.language import format_date, format_money
 # Slots the negotiation fills; copied into the summary as they are when present.
 CONTEXT_SLOTS = ("hardship_cause", "monthly_income", "monthly_costs", "offers_made")
 LAST_MESSAGES = 5
-
-
-def latest_intent(tracker: Tracker) -> str | None:
-    return (tracker.latest_message.get("intent") or {}).get("name")
 
 
 def borrower_messages(tracker: Tracker, count: int = LAST_MESSAGES) -> list[str]:

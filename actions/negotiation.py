@@ -17,7 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    BorrowerAction, is_verified, keep_verified, language, latest_text, say, services, today, utc_now,
+    BorrowerAction, is_verified, keep_verified, language, latest_intent, latest_text, say, services, today,
+    utc_now,
 )
 from actions.phrasing import cause_text, concessions_text
 from actions.verification import verify_and_continue
@@ -34,7 +35,7 @@ from bot.language import (
 )
 from bot.negotiation import (
     AccountPosition, CounterOfferStatus, Finances, Hardship, Offer, affordable_instalment,
-    evaluate_counter_offer, monthly_surplus, promise_to_pay_allowed, propose_offers, stalling_check,
+    evaluate_counter_offer, monthly_surplus, promise_minimum, promise_to_pay_allowed, propose_offers, stalling_check,
 )
 
 INCOME_WORDS = re.compile(r"(?i)\b(income|earn|salary|wage|paid|make)\w*|收入|工资|薪|挣|赚|到手")
@@ -81,7 +82,7 @@ class Negotiation:
         self.tracker = tracker
         self.lang = language(tracker)
         self.text = latest_text(tracker)
-        self.intent = (tracker.latest_message.get("intent") or {}).get("name")
+        self.intent = latest_intent(tracker)
         self.loan_ref = tracker.get_slot("verified_loan_ref")
         self.services = services()
         self.events: list[EventType] = keep_verified()
@@ -258,14 +259,11 @@ class Negotiation:
 
     def present(self, offers, *, numbered: bool = True) -> None:
         """Show offers, record each as shown, and remember them for the choice."""
-        ids = []
+        all_terms = [offer_terms(offer) for offer in offers]
         with self.services.db.unit_of_work() as session:
-            for offer in offers:
-                terms = offer_terms(offer)
-                ids.append(record_offer(session, conversation_id=self.tracker.sender_id,
-                                        loan_reference=self.loan_ref, terms=terms, now=utc_now()))
-        for index, offer in enumerate(offers, start=1):
-            terms = offer_terms(offer)
+            ids = [record_offer(session, conversation_id=self.tracker.sender_id, loan_reference=self.loan_ref,
+                                terms=terms, now=utc_now()) for terms in all_terms]
+        for index, (offer, terms) in enumerate(zip(offers, all_terms), start=1):
             say(self.dispatcher, "utter_offer", index=index if numbered else "", monthly=self.money(offer.monthly),
                 months=offer.months, first_payment=self.day(offer.first_payment),
                 total=self.money(offer.total_paid),
@@ -315,11 +313,16 @@ class Negotiation:
             self.other_routes()
         return self.events
 
+    def promise_terms(self) -> dict[str, str]:
+        """What a promise to pay must cover and by when, phrased for a response."""
+        policy = self.services.policy
+        return {
+            "min_promise": self.money(promise_minimum(position_of(self.statement), policy)),
+            "horizon_date": self.day(today() + timedelta(days=policy.promise_to_pay.horizon_days)),
+        }
+
     def other_routes(self) -> None:
-        policy = self.services.policy.promise_to_pay
-        minimum = min(self.statement.arrears, self.statement.contractual_instalment * policy.min_instalments)
-        say(self.dispatcher, "utter_other_routes", min_promise=self.money(minimum),
-            horizon_date=self.day(today() + timedelta(days=policy.horizon_days)))
+        say(self.dispatcher, "utter_other_routes", **self.promise_terms())
 
     def promise(self) -> list[EventType]:
         amount = parse_amount(self.text)
@@ -330,10 +333,7 @@ class Negotiation:
         allowed, _reason = promise_to_pay_allowed(amount, due, position_of(self.statement), self.history,
                                                   self.services.policy, today())
         if not allowed:
-            policy = self.services.policy.promise_to_pay
-            minimum = min(self.statement.arrears, self.statement.contractual_instalment * policy.min_instalments)
-            say(self.dispatcher, "utter_promise_refused", min_promise=self.money(minimum),
-                horizon_date=self.day(today() + timedelta(days=policy.horizon_days)))
+            say(self.dispatcher, "utter_promise_refused", **self.promise_terms())
             return self.events
         with self.services.db.unit_of_work() as session:
             record_promise(session, conversation_id=self.tracker.sender_id, loan_reference=self.loan_ref,

@@ -24,6 +24,7 @@ from bot.negotiation.plans import (
     Offer,
     Proposal,
     evaluate_counter_offer,
+    promise_minimum,
     promise_to_pay_allowed,
     propose_offers,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "monthly_surplus",
     "policy_from_mapping",
     "present_value_factor",
+    "promise_minimum",
     "promise_to_pay_allowed",
     "propose_offers",
     "stalling_check",

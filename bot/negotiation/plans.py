@@ -256,7 +256,7 @@ def evaluate_counter_offer(
     """
     negotiation = _Negotiation(position, hardship, finances, history, policy, today)
     promise_available = promise_to_pay_allowed(
-        _promise_minimum(position, policy),
+        promise_minimum(position, policy),
         today + timedelta(days=policy.promise_to_pay.horizon_days),
         position,
         history,
@@ -347,12 +347,13 @@ def promise_to_pay_allowed(
         return False, "date_in_past"
     if promised_on > today + timedelta(days=rules.horizon_days):
         return False, "beyond_horizon"
-    if amount <= 0 or amount < _promise_minimum(position, policy):
+    if amount <= 0 or amount < promise_minimum(position, policy):
         return False, "below_minimum"
     return True, "within_policy"
 
 
-def _promise_minimum(position: AccountPosition, policy: Policy) -> Decimal:
+def promise_minimum(position: AccountPosition, policy: Policy) -> Decimal:
+    """The least a promise to pay must cover: the arrears, or the policy's number of instalments if less."""
     instalments = position.contractual_instalment * policy.promise_to_pay.min_instalments
     return min(position.arrears, instalments)
 

@@ -1,8 +1,6 @@
 """Offers as plain JSON-safe terms: what is shown, stored, handed to an agent and signed."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from bot.negotiation import Offer
 
 
@@ -32,7 +30,3 @@ def offer_terms(offer: Offer) -> dict:
             for i in offer.schedule
         ],
     }
-
-
-def money(terms: dict, key: str) -> Decimal:
-    return Decimal(terms[key])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -65,6 +66,7 @@ class Widget:
         self.stack = stack
         self.web_url = web_url
         self.errors: list[str] = []
+        self.last_said: str | None = None
         page.on("pageerror", lambda error: self.errors.append(str(error)))
 
     # -- locators (Playwright's CSS and role selectors pierce the widget's open shadow root)
@@ -112,6 +114,7 @@ class Widget:
                                     " && window.DebtAssistantWidget.isConnected()", timeout=REPLY_TIMEOUT_MS)
 
     def say(self, text: str) -> None:
+        self.last_said = text
         self.input.fill(text)
         self.input.press("Enter")
         expect(self.user_messages().last).to_contain_text(text)
@@ -128,6 +131,28 @@ class Widget:
     def ask(self, text: str, expected: str | re.Pattern) -> None:
         self.say(text)
         self.expect_bot_says(expected)
+
+    def wait_turn_over(self, timeout: float = REPLY_TIMEOUT_MS / 1000) -> int:
+        """Wait until Rasa has finished the borrower's latest turn and the page shows every reply.
+
+        A turn can send several messages (verification: the arrears, then a question), and
+        `ask` returns as soon as the expected one appears; counting messages before the turn
+        is over races the rest of it. Returns how many bot messages the conversation holds.
+        """
+        deadline = time.time() + timeout
+        while True:
+            events = self.stack.tracker(self.conversation_id())["events"]
+            names = [event.get("name") for event in events if event["event"] == "action"]
+            said = [event.get("text") for event in events if event["event"] == "user"]
+            # Rasa saves the tracker when a turn ends: until then it holds the previous turn.
+            if names and names[-1] == "action_listen" and said and said[-1] == self.last_said:
+                break
+            if time.time() > deadline:
+                raise AssertionError(f"Rasa did not finish the turn within {timeout} s: {names[-5:]}")
+            time.sleep(0.2)
+        sent = sum(1 for event in events if event["event"] == "bot")
+        expect(self.bot_messages()).to_have_count(sent, timeout=REPLY_TIMEOUT_MS)
+        return sent
 
     def session_id(self) -> str:
         return self.page.evaluate("() => window.DebtAssistantWidget.sessionId()")

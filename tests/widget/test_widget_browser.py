@@ -55,7 +55,7 @@ def test_a_reload_keeps_the_transcript_and_the_verified_session(widget):
     widget.ask("hi", "automated assistant")
     widget.ask("HCF-1001 1988-04-12", "3,930.00")
     session = widget.session_id()
-    shown_before = widget.bot_messages().count()
+    shown_before = widget.wait_turn_over()
 
     widget.page.reload()
     widget.open()
@@ -206,7 +206,7 @@ def test_new_conversation_clears_the_transcript_and_the_session(widget):
 def test_shows_offline_while_rasa_restarts_then_delivers_what_was_typed(widget):
     widget.goto().open()
     widget.ask("hi", "automated assistant")
-    replies_before = widget.bot_messages().count()
+    replies_before = widget.wait_turn_over()
     widget.stack.stop()
     try:
         expect(widget.offline_notice).to_be_visible(timeout=20_000)

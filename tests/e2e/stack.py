@@ -68,8 +68,9 @@ class Stack:
             # rasa_sdk alone, as in the Procfile: no Rasa/TensorFlow import, a fraction of the memory.
             self._spawn("actions", [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
                                     "--port", str(self.action_port)]),
-            self._spawn("rasa", [str(VENV_BIN / "rasa"), "run", "--model", str(MODEL), "--enable-api",
-                                 "--auth-token", "e2e-token", "--port", str(self.rasa_port),
+            # `rasa run` with our fixes (rasa_runtime), as in the Procfile.
+            self._spawn("rasa", [str(VENV_BIN / "python"), "-m", "rasa_runtime", "run", "--model", str(MODEL),
+                                 "--enable-api", "--auth-token", "e2e-token", "--port", str(self.rasa_port),
                                  "--endpoints", str(self.var_dir / "endpoints.yml"),
                                  "--credentials", str(self.var_dir / "credentials.yml")]),
         ]

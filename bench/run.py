@@ -250,6 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=PROJECT_ROOT / "results" / "bench.json")
     parser.add_argument("--measure-training", action="store_true",
                         help="also time a full `rasa train` of ours and of the baseline (minutes)")
+    parser.add_argument("--rasa-workers", type=int, default=1,
+                        help="Sanic worker processes for our Rasa server (>1 needs --redis-url: the lock store)")
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"),
+                        help="Redis for Rasa's lock store when --rasa-workers > 1 (default: $REDIS_URL)")
     parser.add_argument("--keep-var", action="store_true", help="keep the run's temporary var dir (logs, dbs)")
     args = parser.parse_args(argv)
     if not OUR_MODEL.exists():
@@ -257,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.pool < 2 * max(args.users):
         parser.error(f"--pool {args.pool} must be at least twice the largest level ({max(args.users)})")
+    if args.rasa_workers > 1 and not args.redis_url:
+        parser.error("--rasa-workers > 1 needs Redis for Rasa's lock store: pass --redis-url or set REDIS_URL")
 
     from bot.storage import Database
     from tests.e2e.stack import Stack, free_port
@@ -278,14 +284,18 @@ def main(argv: list[str] | None = None) -> int:
                                                "baseline-timed", run_dir / "train-baseline.log")
         print(f"bench: baseline trained in {training['baseline_s']} s", flush=True)
 
-    stack = Stack(run_dir)
+    stack_env = {}
+    if args.rasa_workers > 1:
+        # Rasa refuses more than one Sanic worker with its in-memory lock store.
+        stack_env = {"SANIC_WORKERS": str(args.rasa_workers), "REDIS_URL": args.redis_url}
+    stack = Stack(run_dir, stack_env)
     baseline = BaselineServer(baseline_model, free_port(), run_dir)
     database = Database(f"sqlite:///{run_dir / 'app.db'}")
     report: dict = {
         "date": started_at.isoformat(timespec="seconds"), "command": command, "rasa": rasa_version(),
         "machine": machine_facts(), "loadavg_before": loadavg(),
         "config": {"users": args.users, "duration_s": args.duration_s, "warmup_s": args.warmup_s,
-                   "turns": args.turns, "pool": args.pool, "rasa_processes_per_system": 1,
+                   "turns": args.turns, "pool": args.pool, "rasa_processes": {"ours": args.rasa_workers, "baseline": 1},
                    "tf_threads": "TF_INTRA_OP/INTER_OP_PARALLELISM_THREADS=1 for both"},
         "models": {"ours_mb": mb(OUR_MODEL), "baseline_mb": mb(baseline_model)},
         "training": training,

@@ -14,12 +14,16 @@ from sqlalchemy.engine import make_url
 from bot.config import Settings
 
 
+# Rasa's SQL tracker store with cheaper statements (same table and rows): rasa_runtime/tracker_store.py.
+TRACKER_STORE_TYPE = "rasa_runtime.tracker_store.SQLTrackerStore"
+
+
 def tracker_store(url: str) -> dict:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return {"type": "SQL", "dialect": "sqlite", "db": parsed.database}
+        return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": parsed.database}
     return {
-        "type": "SQL",
+        "type": TRACKER_STORE_TYPE,
         "dialect": parsed.drivername,
         "url": parsed.host,
         "port": parsed.port or 5432,

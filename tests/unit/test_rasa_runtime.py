@@ -46,3 +46,31 @@ def test_an_invalid_response_raises_rasas_own_error(action, response):
         jsonschema.validate(response, RemoteAction.action_response_format_spec())
     with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result(response)
+
+
+def test_event_types_resolve_to_the_classes_rasas_own_lookup_finds():
+    rasa_runtime.install()
+    from rasa.shared.core.events import Event, SlotSet, UserUttered
+    from rasa.shared.utils.common import all_subclasses
+
+    for subclass in all_subclasses(Event):
+        expected = rasa_runtime._RASA_RESOLVE_BY_TYPE(subclass.type_name)
+        assert Event.resolve_by_type(subclass.type_name) is expected
+    assert Event.resolve_by_type("slot") is SlotSet
+    assert Event.resolve_by_type("user") is UserUttered
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no_such_event")
+
+
+def test_an_event_class_defined_later_is_found():
+    rasa_runtime.install()
+    from rasa.shared.core.events import Event, SlotSet
+
+    Event.resolve_by_type("slot")  # the map exists before the new class does
+
+    class LateEvent(SlotSet):
+        type_name = "late_event_for_the_test"
+
+    assert Event.resolve_by_type("late_event_for_the_test") is LateEvent

@@ -68,6 +68,9 @@ def credentials(settings: Settings) -> dict:
             "session_persistence": True,
         },
     }
+    if settings.redis_url:
+        # Agent messages reach a borrower's socket held by another Rasa process.
+        channels["channels.widget.socketio.WidgetSocketIOInput"]["redis_url"] = settings.redis_url
     # Rasa's REST channel lets the caller choose any conversation id: development and tests only.
     if settings.environment == "development":
         channels["rest"] = None

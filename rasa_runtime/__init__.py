@@ -15,6 +15,10 @@ Event types: Rasa resolves the class of every stored event by walking all subcla
 process's CPU. We keep a name → class map in the same order (the first class with a name wins, as
 in Rasa's loop) and rebuild it on a miss, so event classes defined later are still found; a name
 no class has goes to Rasa's own function (the `topic` special case, the default, the error).
+
+Graph pruning: for every message Rasa recomputes which nodes of the model's graph the requested
+targets need, by a recursive walk that revisits shared dependencies: ~6% of the CPU. The graph of
+a loaded model does not change, so the answer is kept per schema and target list.
 """
 from __future__ import annotations
 
@@ -22,12 +26,14 @@ from functools import lru_cache
 
 import jsonschema
 from rasa.core.actions.action import RemoteAction
+from rasa.engine.graph import GraphSchema
 from rasa.shared.core.events import Event
 from rasa.shared.utils.common import all_subclasses
 
 _RASA_VALIDATE_ACTION_RESULT = RemoteAction._validate_action_result
 _RASA_RESOLVE_BY_TYPE = Event.resolve_by_type
 _EVENT_TYPES: dict[str, type[Event]] = {}
+_RASA_MINIMAL_GRAPH_SCHEMA = GraphSchema.minimal_graph_schema
 
 
 @lru_cache(maxsize=1)
@@ -56,7 +62,17 @@ def resolve_event_type(type_name: str, default: type[Event] | None = None) -> ty
     return found if found is not None else _RASA_RESOLVE_BY_TYPE(type_name, default)
 
 
+def minimal_graph_schema(schema: GraphSchema, targets: list[str] | None = None) -> GraphSchema:
+    """`GraphSchema.minimal_graph_schema`, computed once per schema and list of targets."""
+    cache = schema.__dict__.setdefault("_rasa_runtime_minimal", {})
+    key = tuple(targets) if targets else None
+    if key not in cache:
+        cache[key] = _RASA_MINIMAL_GRAPH_SCHEMA(schema, targets)
+    return cache[key]
+
+
 def install() -> None:
     """Install the fixes (idempotent)."""
     RemoteAction._validate_action_result = _validate_action_result
     Event.resolve_by_type = staticmethod(resolve_event_type)
+    GraphSchema.minimal_graph_schema = minimal_graph_schema

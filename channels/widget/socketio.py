@@ -5,6 +5,12 @@ Rasa 3.6's own channel lets a client join any room by sending its name as
 conversation. Here a session id must be a long random hex string (the widget
 makes 256 bits), and both the room and the tracker's conversation id are
 namespaced `web:<id>`: the widget can only ever reach web conversations.
+
+With more than one Rasa process (`SANIC_WORKERS` > 1, or several hosts), a borrower's socket
+lives in one process while an agent's message (Rasa's HTTP API, `output_channel=latest`) may
+arrive at another, which has no such socket. When `redis_url` is configured, every emit goes
+through Redis (python-socketio's AsyncRedisManager) and the process that holds the socket
+delivers it.
 """
 from __future__ import annotations
 
@@ -14,7 +20,8 @@ import re
 import secrets
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
-from rasa.core.channels.channel import UserMessage
+import socketio
+from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
@@ -22,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 SESSION_ID = re.compile(r"^[0-9a-f]{32,128}$")
 PREFIX = "web:"
+REDIS_CHANNEL = "debtassistant-socketio"
 
 
 def conversation_id(session_id: str) -> str:
@@ -39,9 +47,25 @@ class WidgetSocketIOInput(SocketIOInput):
     def name(cls) -> Text:
         return "socketio"
 
+    redis_url: Optional[str] = None
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = dict(credentials or {})
+        redis_url = credentials.pop("redis_url", None)
+        channel = super().from_credentials(credentials)
+        channel.redis_url = redis_url
+        return channel
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
+        if self.redis_url:
+            # Before any client connects: the manager opens its Redis connections lazily, in
+            # each worker process (Sanic forks the workers after the app is built).
+            manager = socketio.AsyncRedisManager(self.redis_url, channel=REDIS_CHANNEL)
+            manager.set_server(sio)
+            sio.manager = manager
 
         # Registering again replaces Rasa's handlers for these two events.
         @sio.on("session_request", namespace=self.namespace)

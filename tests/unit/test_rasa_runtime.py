@@ -74,3 +74,26 @@ def test_an_event_class_defined_later_is_found():
         type_name = "late_event_for_the_test"
 
     assert Event.resolve_by_type("late_event_for_the_test") is LateEvent
+
+
+def test_the_pruned_graph_is_rasas_and_is_computed_once_per_target_list():
+    from rasa.engine.graph import GraphSchema, SchemaNode
+
+    rasa_runtime.install()
+
+    class Component:  # SchemaNode only stores the class
+        pass
+
+    def node(needs: dict, target: bool = False) -> SchemaNode:
+        return SchemaNode(needs=needs, uses=Component, constructor_name="create", fn="run", config={},
+                          is_target=target)
+
+    schema = GraphSchema({"tokens": node({}), "features": node({"x": "tokens"}),
+                          "intent": node({"a": "features", "b": "tokens"}, target=True),
+                          "unused": node({"x": "tokens"})})
+    pruned = schema.minimal_graph_schema(["intent"])
+    assert set(pruned.nodes) == set(rasa_runtime._RASA_MINIMAL_GRAPH_SCHEMA(schema, ["intent"]).nodes) \
+        == {"tokens", "features", "intent"}
+    assert schema.minimal_graph_schema(["intent"]) is pruned
+    assert set(schema.minimal_graph_schema(["features"]).nodes) == {"tokens", "features"}
+    assert set(schema.minimal_graph_schema().nodes) == {"tokens", "features", "intent"}

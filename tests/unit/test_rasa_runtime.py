@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import EndpointConfig
 
@@ -32,7 +34,7 @@ def test_installing_replaces_rasas_validation_once():
     rasa_runtime.install()
     rasa_runtime.install()
     assert RemoteAction._validate_action_result is rasa_runtime._validate_action_result
-    assert rasa_runtime.action_response_validator() is rasa_runtime.action_response_validator()
+    assert rasa_runtime.action_response_check() is rasa_runtime.action_response_check()
 
 
 def test_a_valid_response_is_accepted(action):
@@ -46,6 +48,66 @@ def test_an_invalid_response_raises_rasas_own_error(action, response):
         jsonschema.validate(response, RemoteAction.action_response_format_spec())
     with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result(response)
+
+
+SCHEMA = RemoteAction.action_response_format_spec()
+EVENT_NAMES = [branch["properties"]["event"]["const"] for branch in SCHEMA["properties"]["events"]["items"]["oneOf"]]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6)
+field_values = {
+    "name": st.text(max_size=8) | json_values,
+    "value": json_values,
+    "timestamp": st.none() | st.floats(allow_nan=False) | st.text(max_size=3),
+    "metadata": st.none() | st.dictionaries(st.text(max_size=3), json_values, max_size=2) | st.text(max_size=3),
+    "text": st.none() | st.text(max_size=8) | st.integers(),
+    "entities": st.lists(st.fixed_dictionaries({}, optional={"entity": st.text(max_size=3) | st.integers(),
+                                                              "start": st.integers() | st.text(max_size=2),
+                                                              "end": st.integers(), "value": json_values}),
+                         max_size=2) | json_values,
+    "parse_data": st.fixed_dictionaries({}, optional={"intent": json_values, "entities": json_values,
+                                                      "text": json_values}) | json_values,
+    "policy": st.none() | st.text(max_size=3) | st.integers(),
+    "confidence": st.none() | st.floats(allow_nan=False) | st.text(max_size=2),
+}
+arbitrary_events = st.fixed_dictionaries(
+    {}, optional={"event": st.sampled_from(EVENT_NAMES) | st.text(max_size=6) | st.integers(), **field_values})
+# Mostly well-formed events, so that valid responses with events are common, not rare.
+plausible_events = st.fixed_dictionaries(
+    {"event": st.sampled_from(EVENT_NAMES), "timestamp": st.none() | st.floats(0, 2e9),
+     "name": st.text(max_size=8), "value": json_values},
+    optional={"text": st.none() | st.text(max_size=8), "metadata": st.none() | st.just({}),
+              "policy": st.none() | st.text(max_size=3), "confidence": st.none() | st.floats(0, 1),
+              "entities": st.just([]) | st.lists(st.fixed_dictionaries({"entity": st.text(max_size=3)},
+                                                                        optional={"start": st.integers(0, 9)}),
+                                                 max_size=2),
+              "parse_data": st.just({}) | st.fixed_dictionaries({}, optional={"intent": st.just({"name": "x"}),
+                                                                             "entities": st.just([])})})
+events = arbitrary_events | plausible_events
+responses = st.fixed_dictionaries({}, optional={
+    "events": st.lists(events, max_size=4) | json_values,
+    "responses": st.lists(st.dictionaries(st.text(max_size=4), json_values, max_size=2) | json_values, max_size=3)
+    | json_values,
+}) | st.fixed_dictionaries({"events": st.lists(plausible_events, min_size=1, max_size=4)},
+                          optional={"responses": st.lists(st.just({"response": "utter_x"}), max_size=2)}) | json_values
+
+
+@settings(max_examples=1500, deadline=None)
+@given(responses)
+def test_the_fast_check_accepts_exactly_what_rasas_schema_accepts(response):
+    assert rasa_runtime.action_response_check().accepts(response) == jsonschema.Draft202012Validator(
+        SCHEMA).is_valid(response)
+
+
+@pytest.mark.parametrize("response", [VALID, *INVALID])
+def test_the_fast_check_agrees_on_the_examples(response):
+    expected = jsonschema.Draft202012Validator(SCHEMA).is_valid(response)
+    assert rasa_runtime.action_response_check().accepts(response) is expected
+
+
+def test_every_event_rasas_sdk_can_send_is_checked_against_its_own_type():
+    assert len(rasa_runtime.action_response_check().event_validators) == len(EVENT_NAMES) == 23
 
 
 def test_event_types_resolve_to_the_classes_rasas_own_lookup_finds():

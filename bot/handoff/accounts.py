@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.handoff.models import AGENT, ROLES, SUPERVISOR, AgentAccount
@@ -75,3 +75,9 @@ def ensure_demo_accounts(session: Session, password: str | None = None) -> str |
     for username, display_name, role in missing:
         create_account(session, username, display_name, role, password)
     return password if generated else None
+
+
+def end_sessions(session: Session, username: str) -> None:
+    """Sign the account out everywhere: every console session issued so far stops working."""
+    session.execute(update(AgentAccount).where(AgentAccount.username == username)
+                    .values(session_generation=AgentAccount.session_generation + 1))

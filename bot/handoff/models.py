@@ -56,6 +56,9 @@ class AgentAccount(Base):
     role = Column(String(16), nullable=False, default=AGENT)
     password_hash = Column(String(200), nullable=False)
     created_at = Column(DateTime(), nullable=False)
+    # Console sessions carry the generation they were issued in; signing out moves it on,
+    # which ends every session of this account (cookies cannot be recalled from browsers).
+    session_generation = Column(Integer, nullable=False, default=0, server_default="0")
 
 
 # At most one open escalation per conversation, enforced by the database as well as by the queue.

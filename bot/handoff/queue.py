@@ -167,9 +167,8 @@ class EscalationQueue:
         offer = summary_of(escalation).get("proposed_offer")
         if not isinstance(offer, dict):
             raise NotAllowed("there is no proposed offer to approve")
-        needed = str(offer.get("authority") or AGENT)
-        if role not in _APPROVERS.get(needed, {SUPERVISOR}):
-            raise NotAllowed(f"an offer needing {needed} authority can't be approved by an {role}")
+        if not may_approve(escalation, role):
+            raise NotAllowed(f"an offer needing {authority_needed(offer)} authority can't be approved by an {role}")
         approved = {**offer, "approved_by": username, "approved_at": now.isoformat(timespec="seconds")}
         escalation.approved_offer = json.dumps(approved, ensure_ascii=False)
         self._decide(escalation, "approved", username, now)
@@ -191,7 +190,36 @@ class EscalationQueue:
         self.close(escalation, "handed_back", now)
 
     def close(self, escalation: Escalation, outcome: str, now: datetime) -> None:
+        """Close an open escalation. Atomic: of two agents closing or handing back at once, one
+        wins and the other gets NotAllowed (nothing is done twice on the borrower's side)."""
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}; one of {', '.join(OUTCOMES)}")
-        escalation.status, escalation.outcome, escalation.closed_at = CLOSED, outcome, now
-        self.session.flush()
+        result = self.session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation.id, Escalation.status != CLOSED)
+            .values(status=CLOSED, outcome=outcome, closed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise NotAllowed("this conversation was closed or handed back already")
+        self.session.refresh(escalation)
+
+    def reopen(self, escalation_id: int, outcome: str) -> bool:
+        """Undo `close` when the bot could not take the conversation back: claimed again, by the same agent."""
+        result = self.session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation_id, Escalation.status == CLOSED, Escalation.outcome == outcome)
+            .values(status=CLAIMED, outcome=None, closed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+
+def authority_needed(offer: dict[str, Any]) -> str:
+    return str(offer.get("authority") or AGENT)
+
+
+def may_approve(escalation: Escalation, role: str) -> bool:
+    """Whether `role` may approve the escalation's proposed offer (policy.yml's authority tiers)."""
+    offer = summary_of(escalation).get("proposed_offer")
+    return isinstance(offer, dict) and role in _APPROVERS.get(authority_needed(offer), {SUPERVISOR})

@@ -59,6 +59,10 @@ class RasaConversations:
         self._call("POST", f"/conversations/{conversation_id}/tracker/events",
                    json=[{"event": "resume"}, {"event": "action", "name": "action_listen"}])
 
+    def pause(self, conversation_id: str) -> None:
+        """Pause the bot again (a hand-back that Rasa could not complete)."""
+        self._call("POST", f"/conversations/{conversation_id}/tracker/events", json=[{"event": "pause"}])
+
     def hand_back_intent(self, conversation_id: str) -> None:
         """Let the resumed bot speak again (it presents an approved plan, if any)."""
         self._call("POST", f"/conversations/{conversation_id}/trigger_intent",

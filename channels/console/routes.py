@@ -7,6 +7,7 @@ form, the API answers 401); every state-changing call needs the CSRF token.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,9 +19,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 
 from bot.config import Settings
-from bot.handoff.accounts import account_named, authenticate
+from bot.handoff.accounts import account_named, authenticate, end_sessions
 from bot.handoff.models import SUPERVISOR, WAITING, Escalation
-from bot.handoff.queue import OUTCOMES, EscalationQueue, NotAllowed, approved_offer_of, summary_of
+from bot.handoff.queue import OUTCOMES, EscalationQueue, NotAllowed, approved_offer_of, may_approve, summary_of
 from bot.storage import Database
 from channels.console.rasa_api import RasaConversations, RasaUnavailable
 from channels.console.sessions import LOGIN_COOKIE, SESSION_COOKIE, ConsoleSession, SessionSigner, csrf_ok
@@ -97,8 +98,8 @@ def console_router(settings: Settings, *, db: Database | None = None,
             return None
         with database().unit_of_work() as s:
             account = account_named(s, session.username)
-            if account is None:
-                return None
+            if account is None or account.session_generation != session.generation:
+                return None  # unknown account, or signed out since this cookie was issued
             return Agent(account.username, account.display_name, account.role, session.csrf)
 
     def api_agent(request: Request) -> Agent:
@@ -171,10 +172,10 @@ def console_router(settings: Settings, *, db: Database | None = None,
             raise HTTPException(403, "the sign-in form expired; reload it")
         with database().unit_of_work() as s:
             account = authenticate(s, form.get("username", ""), form.get("password", ""))
-            username = account.username if account else None
+            username, generation = (account.username, account.session_generation) if account else (None, 0)
         if username is None:
             return RedirectResponse(f"{PREFIX}/login?error=1", status_code=303)
-        cookie, _ = signer.issue(username)
+        cookie, _ = signer.issue(username, generation)
         response = RedirectResponse(f"{PREFIX}/", status_code=303)
         response.set_cookie(SESSION_COOKIE, cookie, max_age=signer.max_age, httponly=True, samesite="lax",
                             secure=secure_cookie, path=PREFIX)
@@ -183,6 +184,8 @@ def console_router(settings: Settings, *, db: Database | None = None,
 
     @router.post("/logout")
     def logout(agent: Agent = Depends(changing_agent)) -> Response:
+        with database().unit_of_work() as s:
+            end_sessions(s, agent.username)
         response = JSONResponse({"ok": True})
         response.delete_cookie(SESSION_COOKIE, path=PREFIX)
         return response
@@ -227,6 +230,7 @@ def console_router(settings: Settings, *, db: Database | None = None,
                                for n in queue.notes(escalation_id)]
         detail["can_act"] = escalation.status == "claimed" and (
             escalation.claimed_by == agent.username or agent.is_supervisor)
+        detail["can_approve"] = detail["can_act"] and may_approve(escalation, agent.role)
         try:
             tracker = rasa_api().tracker(escalation.conversation_id)
             detail.update(transcript=transcript(tracker), slots=visible_slots(tracker),
@@ -274,13 +278,21 @@ def console_router(settings: Settings, *, db: Database | None = None,
 
     @router.post("/api/escalations/{escalation_id}/hand-back")
     def hand_back(escalation_id: int, agent: Agent = Depends(changing_agent)) -> dict:
-        conversation_id = acting_on(escalation_id, agent, lambda q, e: e.conversation_id)
+        # The database decides first (one winner when two people hand back at once); when Rasa
+        # then cannot take the conversation, the escalation is claimed again and the bot paused.
+        conversation_id = acting_on(escalation_id, agent, lambda q, e: q.hand_back(e, _now()) or e.conversation_id)
+        resumed = False
         try:
             rasa_api().resume(conversation_id)
-            acting_on(escalation_id, agent, lambda q, e: q.hand_back(e, _now()))
+            resumed = True
             rasa_api().hand_back_intent(conversation_id)
         except RasaUnavailable as exc:
-            raise HTTPException(502, f"Rasa did not take the conversation back: {exc}") from exc
+            with database().unit_of_work() as s:
+                EscalationQueue(s).reopen(escalation_id, "handed_back")
+            if resumed:
+                with contextlib.suppress(RasaUnavailable):
+                    rasa_api().pause(conversation_id)
+            raise HTTPException(502, f"Rasa did not take the conversation back, it is still yours: {exc}") from exc
         return {"ok": True}
 
     @router.post("/api/escalations/{escalation_id}/close")

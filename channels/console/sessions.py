@@ -1,5 +1,8 @@
 """Console sign-in sessions: a signed, expiring cookie carrying the username and a CSRF token.
 
+The cookie also carries the account's session generation at sign-in; signing out moves the
+generation on in the database, so that cookie (and any copy of it) stops working at once.
+
 The cookie is HttpOnly and SameSite=Lax; every state-changing request must also
 send the session's CSRF token (header `X-CSRF-Token` or form field `csrf_token`).
 The account (and so the role) is re-read from the database on every request.
@@ -22,6 +25,7 @@ LOGIN_FORM_SECONDS = 1800
 class ConsoleSession:
     username: str
     csrf: str
+    generation: int = 0
 
 
 class SessionSigner:
@@ -32,9 +36,9 @@ class SessionSigner:
         self._login = URLSafeTimedSerializer(secret, salt="console-login-form")
         self.max_age = max_age
 
-    def issue(self, username: str) -> tuple[str, ConsoleSession]:
-        session = ConsoleSession(username=username, csrf=secrets.token_urlsafe(24))
-        return self._sessions.dumps({"u": session.username, "c": session.csrf}), session
+    def issue(self, username: str, generation: int) -> tuple[str, ConsoleSession]:
+        session = ConsoleSession(username=username, csrf=secrets.token_urlsafe(24), generation=generation)
+        return self._sessions.dumps({"u": session.username, "c": session.csrf, "g": generation}), session
 
     def read(self, cookie: str | None) -> ConsoleSession | None:
         if not cookie:
@@ -43,7 +47,9 @@ class SessionSigner:
             data = self._sessions.loads(cookie, max_age=self.max_age)
         except BadSignature:  # includes SignatureExpired
             return None
-        return ConsoleSession(username=data["u"], csrf=data["c"])
+        if not isinstance(data.get("g"), int):
+            return None  # a cookie from before generations existed
+        return ConsoleSession(username=data["u"], csrf=data["c"], generation=data["g"])
 
     def login_token(self) -> tuple[str, str]:
         """A token for the sign-in form and the cookie that vouches for it (double submit)."""

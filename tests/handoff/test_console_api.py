@@ -24,6 +24,7 @@ class FakeRasa:
     """Records the requests the console sends to Rasa's HTTP API and answers like Rasa 3.6."""
 
     def __init__(self) -> None:
+        self.failing_paths: set[str] = set()  # answered 500, like a Rasa that is down
         self.requests: list[tuple[str, str, dict, object]] = []
         self.events: list[dict] = [
             {"event": "user", "text": "<img src=x onerror=alert(1)>", "timestamp": 1.0,
@@ -34,6 +35,8 @@ class FakeRasa:
     def handler(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content) if request.content else None
         self.requests.append((request.method, request.url.path, dict(request.url.params), body))
+        if request.url.path in self.failing_paths:
+            return httpx.Response(500, json={"status": "failure"})
         if request.method == "GET":
             return httpx.Response(200, json={"sender_id": "conv-1", "paused": True, "events": self.events,
                                              "slots": {"language": "en", "verified": False}})
@@ -120,6 +123,28 @@ def test_a_tampered_session_cookie_is_refused(client):
     assert client.get("/console/api/queue").status_code == 401
 
 
+def test_signing_out_ends_the_session_even_for_a_kept_copy_of_the_cookie(client):
+    csrf = sign_in(client, "ada")
+    kept = client.cookies.get("console_session")
+    assert client.get("/console/api/queue").status_code == 200
+    assert client.post("/console/logout", headers={"X-CSRF-Token": csrf}).status_code == 200
+    client.cookies.clear()
+    client.cookies.set("console_session", kept)  # a stolen or cached copy
+    assert client.get("/console/api/queue").status_code == 401
+    assert client.get("/console/", follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    sign_in(client, "ada")  # signing in again works
+    assert client.get("/console/api/queue").status_code == 200
+
+
+def test_signing_out_ends_that_accounts_sessions_only(client):
+    sam = TestClient(client.app)
+    sign_in(sam, "sam")
+    csrf = sign_in(client, "ada")
+    assert client.post("/console/logout", headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert sam.get("/console/api/queue").status_code == 200
+
+
 def test_state_changes_are_refused_without_the_csrf_token(client, database):
     escalation_id = escalation(database)
     csrf = sign_in(client, "ada")
@@ -192,6 +217,38 @@ def test_hand_back_resumes_triggers_the_intent_and_closes(client, database, fake
         assert (closed.status, closed.outcome) == ("closed", "handed_back")
 
 
+def test_a_second_hand_back_is_refused_and_rasa_is_told_once(client, database, fake_rasa):
+    escalation_id = escalation(database)
+    csrf = sign_in(client, "ada")
+    client.post(f"/console/api/escalations/{escalation_id}/claim", headers={"X-CSRF-Token": csrf})
+    supervisor = TestClient(client.app)
+    supervisor_csrf = sign_in(supervisor, "sam")
+    assert client.post(f"/console/api/escalations/{escalation_id}/hand-back",
+                       headers={"X-CSRF-Token": csrf}).status_code == 200
+    second = supervisor.post(f"/console/api/escalations/{escalation_id}/hand-back",
+                             headers={"X-CSRF-Token": supervisor_csrf})
+    assert second.status_code == 403
+    triggers = [path for method, path, _, _ in fake_rasa.requests if path.endswith("/trigger_intent")]
+    assert triggers == ["/conversations/conv-1/trigger_intent"]
+
+
+def test_a_hand_back_rasa_cannot_take_leaves_the_conversation_with_the_agent(client, database, fake_rasa):
+    escalation_id = escalation(database)
+    csrf = sign_in(client, "ada")
+    client.post(f"/console/api/escalations/{escalation_id}/claim", headers={"X-CSRF-Token": csrf})
+    fake_rasa.failing_paths.add("/conversations/conv-1/trigger_intent")
+    response = client.post(f"/console/api/escalations/{escalation_id}/hand-back", headers={"X-CSRF-Token": csrf})
+    assert response.status_code == 502 and "still yours" in response.json()["detail"]
+    posted = [body for method, path, _, body in fake_rasa.requests if path == "/conversations/conv-1/tracker/events"]
+    assert posted[-1] == [{"event": "pause"}]  # resumed, then paused again: the bot stays quiet
+    with database.unit_of_work() as session:
+        kept = EscalationQueue(session).get(escalation_id)
+        assert (kept.status, kept.claimed_by, kept.outcome) == ("claimed", "ada", None)
+    fake_rasa.failing_paths.clear()
+    assert client.post(f"/console/api/escalations/{escalation_id}/hand-back",
+                       headers={"X-CSRF-Token": csrf}).status_code == 200  # and can try again
+
+
 def test_an_agent_may_approve_an_agent_level_plan_but_not_a_supervisor_level_one(client, database):
     offer = {"monthly": "400.00", "months": 9, "first_payment": "2026-12-05", "total": "3600.00", "currency": "CNY"}
     agent_level = escalation(database, "conv-a", {**offer, "authority": "agent"})
@@ -200,11 +257,17 @@ def test_an_agent_may_approve_an_agent_level_plan_but_not_a_supervisor_level_one
     headers = {"X-CSRF-Token": csrf}
     for escalation_id in (agent_level, supervisor_level):
         client.post(f"/console/api/escalations/{escalation_id}/claim", headers=headers)
+    # The console only offers the approve button where the role may approve.
+    assert client.get(f"/console/api/escalations/{agent_level}").json()["can_approve"] is True
+    assert client.get(f"/console/api/escalations/{supervisor_level}").json()["can_approve"] is False
     ok = client.post(f"/console/api/escalations/{agent_level}/offer", json={"decision": "approve"}, headers=headers)
     assert ok.status_code == 200 and ok.json()["approved_offer"]["approved_by"] == "ada"
     refused = client.post(f"/console/api/escalations/{supervisor_level}/offer", json={"decision": "approve"},
                           headers=headers)
     assert refused.status_code == 403
+    client.cookies.clear()
+    sign_in(client, "sam")
+    assert client.get(f"/console/api/escalations/{supervisor_level}").json()["can_approve"] is True
 
 
 def test_notes_and_close_with_an_outcome(client, database, fake_rasa):

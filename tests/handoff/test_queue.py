@@ -96,6 +96,58 @@ def test_of_many_agents_claiming_at_once_exactly_one_wins(tmp_path):
     assert len(wins) == 1 and holder == wins[0]
 
 
+def test_of_an_agent_and_a_supervisor_closing_at_once_exactly_one_wins(tmp_path):
+    from bot.storage.schema import migrate
+
+    url = f"sqlite:///{tmp_path / 'close-race.db'}"
+    migrate(url)
+    db = Database(url)
+    escalation_id = open_one(db, "contested")
+    with db.unit_of_work() as session:
+        EscalationQueue(session).claim(escalation_id, "ada", T0)
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def closer(name: str, outcome: str) -> None:
+        with db.unit_of_work() as session:
+            queue = EscalationQueue(session)
+            escalation = queue.get(escalation_id)  # both read it while it is still claimed
+            barrier.wait()
+            try:
+                queue.close(escalation, outcome, T0)
+                outcomes[name] = "closed"
+            except NotAllowed:
+                outcomes[name] = "refused"
+
+    threads = [threading.Thread(target=closer, args=("ada", "handed_back")),
+               threading.Thread(target=closer, args=("sam", "resolved_other"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with db.unit_of_work() as session:
+        final = EscalationQueue(session).get(escalation_id)
+        state = (final.status, final.outcome)
+    db.dispose()
+    assert sorted(outcomes.values()) == ["closed", "refused"]
+    winner = next(name for name, result in outcomes.items() if result == "closed")
+    assert state == ("closed", {"ada": "handed_back", "sam": "resolved_other"}[winner])
+
+
+def test_a_hand_back_rasa_could_not_take_is_reopened_for_the_same_agent(database):
+    escalation_id = open_one(database, "conv")
+    with database.unit_of_work() as session:
+        queue = EscalationQueue(session)
+        queue.claim(escalation_id, "ada", T0)
+        queue.hand_back(queue.get(escalation_id), T0)
+    with database.unit_of_work() as session:
+        assert EscalationQueue(session).reopen(escalation_id, "handed_back")
+        assert not EscalationQueue(session).reopen(escalation_id, "handed_back")  # once
+    with database.unit_of_work() as session:
+        again = EscalationQueue(session).get(escalation_id)
+        assert (again.status, again.claimed_by, again.outcome, again.closed_at) == (CLAIMED, "ada", None, None)
+
+
 def test_only_the_holder_or_a_supervisor_may_act(database):
     escalation_id = open_one(database, "conv")
     with database.unit_of_work() as session:

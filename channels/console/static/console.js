@@ -186,16 +186,21 @@
         box.appendChild(el("p", "Rejected by " + decision.by + ".", "status"));
       }
       if (data.can_act && !data.approved_offer) {
-        var approve = el("button", "Approve plan", "approve");
-        approve.type = "button";
-        approve.addEventListener("click", function () { act("/offer", { decision: "approve" }); });
+        if (data.can_approve) {
+          var approve = el("button", "Approve plan", "approve");
+          approve.type = "button";
+          approve.addEventListener("click", function () { act("/offer", { decision: "approve" }); });
+          box.appendChild(approve);
+          box.appendChild(document.createTextNode(" "));
+        } else {
+          box.appendChild(el("p", "This plan needs " + (offer.authority || "supervisor") +
+            " approval: ask a supervisor to open this conversation, or reject it.", "status needs-approval"));
+        }
         var reject = el("button", "Reject plan", "reject");
         reject.type = "button";
         reject.addEventListener("click", function () {
           act("/offer", { decision: "reject", why: window.prompt("Why? (internal note)") || "" });
         });
-        box.appendChild(approve);
-        box.appendChild(document.createTextNode(" "));
         box.appendChild(reject);
       }
     }

@@ -107,6 +107,7 @@ def minimal_graph_schema(schema: GraphSchema, targets: list[str] | None = None) 
 
 def install() -> None:
     """Install the fixes (idempotent)."""
+    action_response_check()  # built now: a Rasa whose schema has another shape fails at start-up
     RemoteAction._validate_action_result = _validate_action_result
     Event.resolve_by_type = staticmethod(resolve_event_type)
     GraphSchema.minimal_graph_schema = minimal_graph_schema

@@ -9,6 +9,7 @@ import itertools
 import httpx
 import pytest
 
+from channels.console.rasa_api import RasaConversations
 from tests.e2e.stack import Stack
 from tests.telegram.conftest import load_update
 from tests.telegram.fake_bot_api import FakeBotApi
@@ -55,6 +56,25 @@ async def test_the_foundation_conversation_over_telegram_in_both_languages(tmp_p
             chinese = "\n".join(bot_api.sent_texts(5550002))
             assert "2,400.00" in chinese and "核验成功" in chinese
             assert "2,400.00" not in "\n".join(bot_api.sent_texts(5550001))  # each chat hears only its own
+
+            # Handoff over Telegram, driven as the agent console drives it (Rasa's HTTP API).
+            assert await send(5550001, "I want to talk to a person", "en") == 200
+            assert "passed this conversation to a person" in bot_api.sent_texts(5550001)[-1]
+            before = len(bot_api.sent_texts(5550001))
+            assert await send(5550001, "hello? anyone there", "en") == 200
+            assert len(bot_api.sent_texts(5550001)) == before  # the bot is paused
+            console = RasaConversations(stack.url, "e2e-token")
+            try:
+                await asyncio.to_thread(console.send_as_agent, "telegram:5550001", "Ada", "Hi, Ada here.", "en")
+                assert bot_api.sent_texts(5550001)[-1] == "Ada (agent): Hi, Ada here."
+                await asyncio.to_thread(console.resume, "telegram:5550001")
+                await asyncio.to_thread(console.hand_back_intent, "telegram:5550001")
+            finally:
+                console.close()
+            assert "back with the automated assistant" in "\n".join(bot_api.sent_texts(5550001)[before + 1:])
+            after_hand_back = len(bot_api.sent_texts(5550001))
+            assert await send(5550001, "how much do I owe", "en") == 200
+            assert "3,930.00" in "\n".join(bot_api.sent_texts(5550001)[after_hand_back:])  # verified state kept
         tracker = await asyncio.to_thread(stack.tracker, "telegram:5550001")
         assert tracker["slots"]["verified"] is True
     finally:

@@ -134,12 +134,17 @@ def test_of_an_agent_and_a_supervisor_closing_at_once_exactly_one_wins(tmp_path)
     assert state == ("closed", {"ada": "handed_back", "sam": "resolved_other"}[winner])
 
 
-def test_a_hand_back_rasa_could_not_take_is_reopened_for_the_same_agent(database):
+def handed_back_by_ada(database) -> int:
     escalation_id = open_one(database, "conv")
     with database.unit_of_work() as session:
         queue = EscalationQueue(session)
         queue.claim(escalation_id, "ada", T0)
         queue.hand_back(queue.get(escalation_id), T0)
+    return escalation_id
+
+
+def test_a_hand_back_rasa_could_not_take_is_reopened_for_the_same_agent(database):
+    escalation_id = handed_back_by_ada(database)
     with database.unit_of_work() as session:
         assert EscalationQueue(session).reopen(escalation_id, "handed_back")
         assert not EscalationQueue(session).reopen(escalation_id, "handed_back")  # once
@@ -199,11 +204,7 @@ def test_rejecting_an_offer_leaves_a_note_and_no_approval(database):
 
 
 def test_hand_back_closes_with_its_outcome_and_stays_findable(database):
-    escalation_id = open_one(database, "conv")
-    with database.unit_of_work() as session:
-        queue = EscalationQueue(session)
-        queue.claim(escalation_id, "ada", T0)
-        queue.hand_back(queue.get(escalation_id), T0)
+    escalation_id = handed_back_by_ada(database)
     with database.unit_of_work() as session:
         queue = EscalationQueue(session)
         assert queue.open_for("conv") is None

@@ -18,6 +18,9 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")  # Rasa logs every parse at debug 
 
 ROOT = Path(__file__).resolve().parent.parent
 HELD_OUT = {"en": ROOT / "tests/nlu/heldout_en.yml", "zh": ROOT / "tests/nlu/heldout_zh.yml"}
+# v2: written blind after the last training-data round (v1's per-intent confusion counts had
+# guided that round, so v1 figures are optimistic from then on; see data/nlu/README.md).
+HELD_OUT_V2 = {"en v2": ROOT / "tests/nlu/heldout2_en.yml", "zh v2": ROOT / "tests/nlu/heldout2_zh.yml"}
 OOS = ROOT / "tests/nlu/oos_clinc150_val.yml"
 
 
@@ -97,9 +100,10 @@ async def main() -> int:
 
     print(f"{'set':<10}{'n':>6}{'accuracy':>10}{'macro F1':>10}")
     all_examples = []
-    for lang, path in HELD_OUT.items():
+    for lang, path in {**HELD_OUT, **{k: v for k, v in HELD_OUT_V2.items() if v.exists()}}.items():
         examples = load_examples(path)
-        all_examples += examples
+        if lang in HELD_OUT:
+            all_examples += examples  # entity annotations exist in v1 only
         pairs = [(gold, await intent_of(text)) for text, gold, _ in examples]
         accuracy = sum(g == p for g, p in pairs) / len(pairs)
         f1 = macro_f1(pairs)

@@ -1,7 +1,9 @@
 """Overrides the intent with `self_harm` whenever a message mentions self-harm or suicide.
 
-Sits after the intent classifier and before the FallbackClassifier, so such a
-message always reaches the urgent handoff, whatever the statistical model thought.
+Sits last in the NLU pipeline, after the FallbackClassifier, so such a message always
+reaches the urgent handoff, whatever the statistical model thought. (Before the fallback,
+a matched message still became `nlu_fallback` when the classifier's next intent was within
+the fallback's ambiguity threshold of the rule's 1.0: measured on 2 of 40 blind test sentences.)
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ class SelfHarmSafetyNet(GraphComponent):
             if not mentions_self_harm(message.get(TEXT) or ""):
                 continue
             message.set(INTENT, {"name": SELF_HARM, "confidence": 1.0}, add_to_output=True)
+            # The classifier's ranking stays for the record, below the rule's verdict.
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != SELF_HARM]
             message.set(INTENT_RANKING_KEY, [{"name": SELF_HARM, "confidence": 1.0}] + ranking, add_to_output=True)
         return messages

@@ -10,6 +10,7 @@ from bot.language.safety import mentions_self_harm
     "I want to end it all", "dont want to live any more", "i might kill myself", "thinking about suicide",
     "I'd be better off dead", "我要去死", "不想活了", "活不下去了", "我想自杀", "真想一死了之",
     "感觉活着没啥意思", "活着真没意思", "我活够了", "life is pointless now", "life is not worth living",
+    "i took an overdose", "saving up sleeping pills", "我已经买好安眠药了", "你们要逼死我吗", "最近老有轻生的念头",
 ])
 def test_self_harm_is_recognised(text):
     assert mentions_self_harm(text)

@@ -47,8 +47,8 @@ class ActionResponseCheck:
     """
 
     def __init__(self, schema: dict) -> None:
-        self.validator_class = jsonschema.validators.validator_for(schema)
-        self.validator_class.check_schema(schema)
+        validator_class = jsonschema.validators.validator_for(schema)
+        validator_class.check_schema(schema)
         item = schema["properties"]["events"]["items"]
         common = {key: value for key, value in item.items() if key != "oneOf"}
         self.event_validators: dict[str, jsonschema.protocols.Validator] = {}
@@ -56,9 +56,9 @@ class ActionResponseCheck:
             name = branch["properties"]["event"]["const"]
             if name in self.event_validators:
                 raise RuntimeError(f"Rasa's event schema has two branches for {name!r}: update rasa_runtime")
-            self.event_validators[name] = self.validator_class({"allOf": [common, branch]})
+            self.event_validators[name] = validator_class({"allOf": [common, branch]})
         rest = {key: value for key, value in schema["properties"].items() if key != "events"}
-        self.rest_validator = self.validator_class({**schema, "properties": rest})
+        self.rest_validator = validator_class({**schema, "properties": rest})
 
     def accepts(self, result: object) -> bool:
         if not self.rest_validator.is_valid(result):

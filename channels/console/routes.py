@@ -109,7 +109,7 @@ def console_router(settings: Settings, *, db: Database | None = None,
         return agent
 
     def changing_agent(request: Request, agent: Agent = Depends(api_agent)) -> Agent:
-        if not csrf_ok(ConsoleSession(agent.username, agent.csrf), request.headers.get("X-CSRF-Token")):
+        if not csrf_ok(agent.csrf, request.headers.get("X-CSRF-Token")):
             raise HTTPException(403, "missing or wrong CSRF token")
         return agent
 

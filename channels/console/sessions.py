@@ -25,7 +25,7 @@ LOGIN_FORM_SECONDS = 1800
 class ConsoleSession:
     username: str
     csrf: str
-    generation: int = 0
+    generation: int
 
 
 class SessionSigner:
@@ -66,5 +66,5 @@ class SessionSigner:
         return hmac.compare_digest(str(expected), submitted)
 
 
-def csrf_ok(session: ConsoleSession, submitted: str | None) -> bool:
-    return bool(submitted) and hmac.compare_digest(session.csrf, submitted)
+def csrf_ok(expected: str, submitted: str | None) -> bool:
+    return bool(submitted) and hmac.compare_digest(expected, submitted)

@@ -5,6 +5,7 @@
   render-config    write var/endpoints.yml and var/credentials.yml from settings
   show-settings    print where things run (no secrets)
   export-env       print shell exports of the settings the Procfile needs
+  agents ...       create, disable, reset-password, list console accounts (bot/handoff/cli.py)
 """
 from __future__ import annotations
 
@@ -41,16 +42,21 @@ def setup(settings: Settings, *, force_demo: bool = False) -> None:
             else:
                 print("demo data present (make demo-data re-creates it as of today)")
         with db.unit_of_work() as session:
-            from bot.handoff.accounts import ensure_demo_accounts
+            from bot.demo.agents import ensure_demo_agents
 
-            generated = ensure_demo_accounts(session)
-        if generated:
-            print(f"console accounts ada (agent) and sam (supervisor) created; password, shown once: {generated}")
+            created = ensure_demo_agents(session, settings.environment)
+        for username, password in created.items():
+            print(f"demo console account {username} created; password, shown once: {password}")
     finally:
         db.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["agents"]:
+        from bot.handoff.cli import main as agents_main
+
+        return agents_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bot.cli")
     parser.add_argument("command", choices=["setup", "reset-demo", "render-config", "show-settings", "export-env"])
     args = parser.parse_args(argv)

@@ -1,8 +1,15 @@
-"""Console accounts: argon2 password hashes, sign-in checks, and the demo agent and supervisor."""
+"""Console accounts: argon2 password hashes, sign-in checks, and what an operator does to an account.
+
+A disabled account keeps its row (escalations and notes name it) but its hash is
+prefixed with `DISABLED_MARK`, which argon2 can never verify; resetting the
+password enables it again. Every change that should lock someone out also moves
+the account's session generation on, which ends its console sessions at once.
+"""
 from __future__ import annotations
 
-import os
+import re
 import secrets
+import threading
 from datetime import datetime, timezone
 
 from argon2 import PasswordHasher
@@ -10,13 +17,19 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.handoff.models import AGENT, ROLES, SUPERVISOR, AgentAccount
+from bot.handoff.models import ROLES, AgentAccount
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# Each argon2 verification holds 64 MiB; a burst of sign-ins queues here instead of exhausting memory.
+_VERIFYING = threading.BoundedSemaphore(4)
+DISABLED_MARK = "!"
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
-DEMO_ACCOUNTS = (("ada", "Ada", AGENT), ("sam", "Sam", SUPERVISOR))
+
+class AccountError(ValueError):
+    """An account operation that cannot be done as asked (unknown name, duplicate, bad role)."""
 
 
 def hash_password(password: str) -> str:
@@ -24,15 +37,35 @@ def hash_password(password: str) -> str:
 
 
 def password_matches(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    """Whether the password verifies against the hash (blocking: call it off the event loop)."""
+    with _VERIFYING:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+
+def generate_password() -> str:
+    """A password to hand to a person once: 20 URL-safe characters (about 120 bits)."""
+    return secrets.token_urlsafe(15)
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def is_disabled(account: AgentAccount) -> bool:
+    return account.password_hash.startswith(DISABLED_MARK)
 
 
 def create_account(session: Session, username: str, display_name: str, role: str, password: str) -> AgentAccount:
+    username = normalise_username(username)
     if role not in ROLES:
-        raise ValueError(f"role must be one of {ROLES}, not {role!r}")
+        raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if not USERNAME.fullmatch(username):
+        raise AccountError("a username is 1-64 of a-z, 0-9, '.', '-', '_' (starting with a letter or digit)")
+    if account_named(session, username) is not None:
+        raise AccountError(f"an account named {username!r} exists already")
     account = AgentAccount(username=username, display_name=display_name, role=role,
                            password_hash=hash_password(password),
                            created_at=datetime.now(timezone.utc).replace(tzinfo=None))
@@ -45,10 +78,17 @@ def account_named(session: Session, username: str) -> AgentAccount | None:
     return session.execute(select(AgentAccount).where(AgentAccount.username == username)).scalar_one_or_none()
 
 
-def authenticate(session: Session, username: str, password: str) -> AgentAccount | None:
-    """The account when the password is right, otherwise None (same cost either way)."""
-    account = account_named(session, username.strip().lower())
+def _existing(session: Session, username: str) -> AgentAccount:
+    account = account_named(session, normalise_username(username))
     if account is None:
+        raise AccountError(f"no account named {username!r}")
+    return account
+
+
+def authenticate(session: Session, username: str, password: str) -> AgentAccount | None:
+    """The account when the password is right and the account enabled, otherwise None (same cost either way)."""
+    account = account_named(session, normalise_username(username))
+    if account is None or is_disabled(account):
         password_matches(_DUMMY_HASH, password)
         return None
     if not password_matches(account.password_hash, password):
@@ -58,26 +98,27 @@ def authenticate(session: Session, username: str, password: str) -> AgentAccount
     return account
 
 
-def ensure_demo_accounts(session: Session, password: str | None = None) -> str | None:
-    """Create the demo accounts `ada` (agent) and `sam` (supervisor) when missing.
+def disable_account(session: Session, username: str) -> AgentAccount:
+    """Refuse the account's sign-ins from now on and end its sessions; idempotent."""
+    account = _existing(session, username)
+    if not is_disabled(account):
+        account.password_hash = DISABLED_MARK + account.password_hash
+    session.flush()
+    end_sessions(session, account.username)
+    return account
 
-    The password is DEMO_AGENT_PASSWORD, or a generated one. Returns the
-    password only when accounts were created from a generated one, so the caller
-    can print it once; it is never stored in plain text.
-    """
-    missing = [spec for spec in DEMO_ACCOUNTS if account_named(session, spec[0]) is None]
-    if not missing:
-        return None
-    password = password or os.environ.get("DEMO_AGENT_PASSWORD") or None
-    generated = password is None
-    if generated:
-        password = secrets.token_urlsafe(12)
-    for username, display_name, role in missing:
-        create_account(session, username, display_name, role, password)
-    return password if generated else None
+
+def reset_password(session: Session, username: str, password: str) -> AgentAccount:
+    """Give the account a new password (enabling it if it was disabled) and end its sessions."""
+    account = _existing(session, username)
+    account.password_hash = hash_password(password)
+    session.flush()
+    end_sessions(session, account.username)
+    return account
 
 
 def end_sessions(session: Session, username: str) -> None:
     """Sign the account out everywhere: every console session issued so far stops working."""
     session.execute(update(AgentAccount).where(AgentAccount.username == username)
-                    .values(session_generation=AgentAccount.session_generation + 1))
+                    .values(session_generation=AgentAccount.session_generation + 1)
+                    .execution_options(synchronize_session="fetch"))

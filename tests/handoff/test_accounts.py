@@ -1,6 +1,10 @@
-"""Console accounts: argon2 hashes only, demo accounts created once."""
-from bot.handoff.accounts import authenticate, create_account, ensure_demo_accounts
-from bot.handoff.models import AgentAccount
+"""Console accounts: argon2 hashes only; disable and reset end sessions; demo accounts only for demos."""
+import pytest
+
+from bot.demo.agents import ensure_demo_agents
+from bot.handoff.accounts import (
+    AccountError, account_named, authenticate, create_account, disable_account, reset_password,
+)
 
 
 def test_a_password_is_stored_as_an_argon2_hash_and_verified(database):
@@ -13,21 +17,52 @@ def test_a_password_is_stored_as_an_argon2_hash_and_verified(database):
         assert authenticate(session, "nobody", "correct horse") is None
 
 
-def test_demo_accounts_use_the_configured_password(database, monkeypatch):
-    monkeypatch.setenv("DEMO_AGENT_PASSWORD", "demo-pass-1")
+def test_a_disabled_account_cannot_sign_in_and_its_sessions_end(database):
     with database.unit_of_work() as session:
-        assert ensure_demo_accounts(session) is None  # nothing generated, nothing to print
+        generation = create_account(session, "kim", "Kim", "agent", "correct horse").session_generation
     with database.unit_of_work() as session:
-        assert authenticate(session, "ada", "demo-pass-1").role == "agent"
-        assert authenticate(session, "sam", "demo-pass-1").role == "supervisor"
+        disable_account(session, "kim")
+    with database.unit_of_work() as session:
+        assert authenticate(session, "kim", "correct horse") is None
+        assert account_named(session, "kim").session_generation > generation
 
 
-def test_a_generated_demo_password_is_returned_once_and_works(database, monkeypatch):
-    monkeypatch.delenv("DEMO_AGENT_PASSWORD", raising=False)
+def test_a_reset_password_replaces_the_old_one_and_enables_the_account(database):
     with database.unit_of_work() as session:
-        generated = ensure_demo_accounts(session)
-    assert generated
+        create_account(session, "kim", "Kim", "agent", "correct horse")
+        disable_account(session, "kim")
     with database.unit_of_work() as session:
-        assert ensure_demo_accounts(session) is None  # idempotent: not created or printed again
-        assert session.query(AgentAccount).count() == 2
-        assert authenticate(session, "ada", generated) is not None
+        reset_password(session, "kim", "battery staple")
+    with database.unit_of_work() as session:
+        assert authenticate(session, "kim", "correct horse") is None
+        assert authenticate(session, "kim", "battery staple").username == "kim"
+
+
+def test_roles_names_and_duplicates_are_checked(database):
+    with database.unit_of_work() as session:
+        create_account(session, "kim", "Kim", "agent", "pw")
+        with pytest.raises(AccountError, match="role"):
+            create_account(session, "lee", "Lee", "admin", "pw")
+        with pytest.raises(AccountError, match="exists"):
+            create_account(session, "KIM", "Kim", "agent", "pw")
+        with pytest.raises(AccountError, match="username"):
+            create_account(session, "kim lee", "Kim", "agent", "pw")
+        with pytest.raises(AccountError, match="no account"):
+            disable_account(session, "nobody")
+
+
+def test_each_demo_account_gets_its_own_password_shown_once(database):
+    with database.unit_of_work() as session:
+        created = ensure_demo_agents(session, "development")
+    assert set(created) == {"ada", "sam"} and created["ada"] != created["sam"]
+    with database.unit_of_work() as session:
+        assert authenticate(session, "ada", created["ada"]).role == "agent"
+        assert authenticate(session, "sam", created["sam"]).role == "supervisor"
+        assert authenticate(session, "sam", created["ada"]) is None
+        assert ensure_demo_agents(session, "development") == {}  # idempotent: nothing created or printed again
+
+
+def test_no_demo_account_in_production(database):
+    with database.unit_of_work() as session:
+        assert ensure_demo_agents(session, "production") == {}
+        assert account_named(session, "ada") is None and account_named(session, "sam") is None

@@ -23,6 +23,8 @@ from sanic.response import HTTPResponse
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 
+from bot.messages import PayloadError, RichMessage, parse_payload, too_long
+from channels.message_limit import TOO_LONG_REPLY
 from channels.telegram.dedup import UpdateLog, update_log_from_env
 from channels.telegram.sender import DEFAULT_API_BASE_URL, TelegramSender
 
@@ -96,6 +98,16 @@ def inline_keyboard(buttons: List[Dict[Text, Any]]) -> Optional[InlineKeyboardMa
         payload = str(button.get("payload") or "").strip() or title
         if title:
             rows.append([InlineKeyboardButton(title, callback_data=callback_data_for(title, payload))])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def rich_keyboard(message: RichMessage) -> Optional[InlineKeyboardMarkup]:
+    """A custom payload's buttons (callback buttons) and links (URL buttons), one per row."""
+    rows = [
+        [InlineKeyboardButton(b.title, callback_data=callback_data_for(b.title, b.payload))]
+        for b in message.buttons
+    ]
+    rows += [[InlineKeyboardButton(link.title, url=link.url)] for link in message.links]
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -238,12 +250,20 @@ class TelegramOutput(OutputChannel):
     async def send_custom_json(
         self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
     ) -> None:
-        url = json_message.get("document_url") if isinstance(json_message, dict) else None
-        if url:
-            await self._send_document_or_link(recipient_id, url, json_message.get("caption"))
-        else:
-            # Raw JSON is no message for a borrower.
-            logger.warning("telegram.custom_json.ignored keys=%s", sorted(json_message or {}))
+        """A custom payload in the one shape: its text with buttons and links as an inline keyboard."""
+        chat_id = self._chat_of(recipient_id)
+        if chat_id is None:
+            return
+        try:
+            message = parse_payload(json_message)
+        except PayloadError as error:
+            # Never crash the turn: say what can be said, and log what was wrong.
+            logger.error("telegram.custom_payload.invalid error=%s", error)
+            text = json_message.get("text") if isinstance(json_message, dict) else None
+            if isinstance(text, str) and text.strip():
+                await self.sender.send_text(chat_id, text)
+            return
+        await self.sender.send_text(chat_id, message.text, reply_markup=rich_keyboard(message))
 
     async def _send_document_or_link(
         self, recipient_id: Text, url: str, caption: Optional[str]
@@ -372,6 +392,11 @@ class TelegramInput(InputChannel):
             await self.sender.send_text(inbound.chat_id, inbound.reply)
             return
         if not inbound.text:
+            return
+        if too_long(inbound.text):
+            # Never handed to Rasa: no parser or NLU reads more than the limit.
+            logger.warning("telegram.message.too_long chars=%s", len(inbound.text))
+            await self.sender.send_text(inbound.chat_id, TOO_LONG_REPLY)
             return
         message = UserMessage(
             inbound.text,

@@ -182,15 +182,6 @@ async def test_a_conversation_id_of_another_channel_never_reaches_a_telegram_cha
     assert bot_api.calls == []
 
 
-async def test_document_url_in_a_custom_response_is_sent_as_a_document(serve_channel, bot_api):
-    server = await serve_channel(reply=lambda m: [{"custom": {
-        "document_url": "https://example.org/agreement.pdf", "caption": "Your agreement"}}])
-    await server.post_update(load_update("text_en"))
-    [document] = bot_api.calls_to("sendDocument")
-    assert document.params["document"] == "https://example.org/agreement.pdf"
-    assert document.params["caption"] == "Your agreement"
-
-
 async def test_document_telegram_cannot_fetch_is_sent_as_a_link(serve_channel, bot_api):
     server = await serve_channel(reply=lambda m: [{"attachment": "https://intranet.local/agreement.pdf"}])
     bot_api.fail_next(1, status=400, method="sendDocument")

@@ -38,7 +38,8 @@ from fractions import Fraction
 
 import cn2an
 
-from bot.language.references import mask_loan_refs, normalise
+from bot.language.references import prepare_without_refs
+from bot.language.text import collapse_whitespace, prepare
 
 CENT = Decimal("0.01")
 
@@ -48,6 +49,11 @@ CN_DIGITS = "零〇一二两三四五六七八九壹贰叁肆伍陆柒捌玖"
 CN_UNITS = "十百千万亿拾佰仟萬億"
 CN_NUMERAL = f"[{CN_DIGITS}{CN_UNITS}]"
 _CN_MAGNITUDES = set("百千万亿佰仟萬億")
+# A run of numerals (or digits) that is only matched from its first character: patterns that
+# start with a run and then fail would otherwise retry from every character inside it,
+# quadratic in the run's length.
+_CN_RUN = rf"(?<!{CN_NUMERAL}){CN_NUMERAL}+"
+_DIGIT_RUN = r"(?<!\d)\d+(?:\.\d+)?"
 
 # --- English number words ---------------------------------------------------
 
@@ -70,37 +76,40 @@ _MONTH_NAMES = (
     r"aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
 _NUM = (
-    rf"(?:(?<![\d.,])\d{{1,3}}(?:\.\d+)?|{CN_NUMERAL}+|几|半|"
-    r"\b(?:an?|a\s+few|a\s+couple\s+of|couple\s+of|several|few)\b)"
+    rf"(?:(?<![\d.,])\d{{1,3}}(?:\.\d+)?|{_CN_RUN}|几|半|"
+    r"\b(?:an?|a few|a couple of|couple of|several|few)\b)"
 )
+_NUM_TO = rf"\d+(?:\.\d+)?|{CN_NUMERAL}+"
 _NOT_MONEY = [
     # ISO-like and day-first dates, with or without a year
     r"(?<!\d)\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)",
     r"(?<!\d)\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?!\d)",
     r"(?<![\d.,])\d{1,2}/\d{1,2}(?![\d/])",
     # Chinese dates: 2026年12月15日, 12月15号, 15号, 十五日, 2026年
-    rf"(?:[\d{CN_DIGITS}十]+\s*年\s*)?[\d{CN_DIGITS}十]+\s*月\s*[\d{CN_DIGITS}十]+\s*[日号號]",
-    rf"[\d{CN_DIGITS}十]+\s*(?:年|月份?|[日号號]|点钟?|点半|时|岁|歲|%|％)",
+    rf"(?<![\d{CN_DIGITS}十])(?:[\d{CN_DIGITS}十]+ ?年 ?)?[\d{CN_DIGITS}十]+ ?月 ?[\d{CN_DIGITS}十]+ ?[日号號]",
+    rf"(?<![\d{CN_DIGITS}十])[\d{CN_DIGITS}十]+ ?(?:年|月份?|[日号號]|点钟?|点半|时|岁|歲|%|％)",
     # English dates: 15 December (2026), December 15th(, 2026), the 15th
-    rf"(?<![\d.])\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_NAMES}\b\.?(?:,?\s*\d{{4}})?",
-    rf"\b{_MONTH_NAMES}\b\.?\s*\d{{1,2}}(?:st|nd|rd|th)?(?!\d)(?:,?\s*\d{{4}})?",
+    rf"(?<![\d.])\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTH_NAMES}\b\.?(?:,? ?\d{{4}})?",
+    rf"\b{_MONTH_NAMES}\b\.? ?\d{{1,2}}(?:st|nd|rd|th)?(?!\d)(?:,? ?\d{{4}})?",
     r"(?<![\d.])\d{1,2}(?:st|nd|rd|th)\b",
     # times and percentages
     r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?",
-    r"(?<![\d.])\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.|o'?clock)\b",
-    r"\d+(?:\.\d+)?\s*(?:%|％|percent\b|pct\b|per\s+cent\b)",
+    r"(?<![\d.])\d{1,2} ?(?:am|pm|a\.m\.|p\.m\.|o'?clock)\b",
+    r"(?<!\d)\d+(?:\.\d+)? ?(?:%|％|percent\b|pct\b|per cent\b)",
     r"百分之\S+",
     # durations and counts
-    rf"{_NUM}\s*(?:-|to|or|~|到|至)?\s*(?:\d+(?:\.\d+)?|{CN_NUMERAL}+)?\s*"
+    # a range's second number comes after a separator or a space, never straight after the
+    # first (the two number runs must not be able to split one run between them)
+    rf"{_NUM}(?: ?(?:-|to|or|~|到|至) ?(?:{_NUM_TO})?| (?:{_NUM_TO}))? ?"
     r"(?:months?|mos?|weeks?|wks?|days?|years?|yrs?|hours?|hrs?|minutes?|mins?|"
     r"times|people|persons|kids|children|instal?ments?|payments?)\b",
-    rf"(?:\d+(?:\.\d+)?|{CN_NUMERAL}+|几|半)\s*(?:个|個)?\s*半?\s*"
+    rf"(?:{_DIGIT_RUN}|{_CN_RUN}|几|半) ?(?:个|個)? ?半? ?"
     r"(?:个月|個月|月|星期|礼拜|周|週|天|小时|分钟|次|期|人|口|倍|份|条|位|家|遍|分(?!钱)|个|個)",
     # option numbers
-    r"(?:\b(?:option|choice|plan|number|item)\s*|\bno\.\s*|#\s*|选项\s*|方案\s*|第\s*|选\s*)"
+    r"(?:\b(?:option|choice|plan|number|item) ?|\bno\. ?|# ?|选项 ?|方案 ?|第 ?|选 ?)"
     rf"(?:\d+|{CN_NUMERAL}+|[a-c]\b)",
     # years after a preposition; long digit runs (phones, accounts)
-    r"\b(?:in|since|from|until|till|by|year)\s+(?:19|20)\d{2}\b",
+    r"\b(?:in|since|from|until|till|by|year) (?:19|20)\d{2}\b",
     r"(?<![\d.,])\d{10,}(?![\d.,])",
 ]
 _NOT_MONEY_RE = re.compile("|".join(f"(?:{p})" for p in _NOT_MONEY), re.IGNORECASE)
@@ -109,25 +118,25 @@ _NOT_MONEY_RE = re.compile("|".join(f"(?:{p})" for p in _NOT_MONEY), re.IGNORECA
 
 _CURRENCY_BEFORE = r"(?:CN¥|RMB|CNY|¥|\$|人民币|US\$)"
 _CURRENCY_AFTER = r"(?:块钱|元钱|块|塊|元|圆|人民币|rmb|cny|yuan|kuai)"
-_MULTIPLIER = r"(?:k(?![a-z])|\s*(?:thousand|grand|million|mn)\b|\s*(?:万|萬|千|百|亿))"
+_MULTIPLIER = r"(?:k(?![a-z])| ?(?:thousand|grand|million|mn)\b| ?(?:万|萬|千|百|亿))"
 
 _ARABIC_AMOUNT = re.compile(
-    rf"(?:(?P<pre>{_CURRENCY_BEFORE})\s*|(?<![A-Za-z0-9.]))"
+    rf"(?:(?P<pre>{_CURRENCY_BEFORE}) ?|(?<![A-Za-z0-9.]))"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     rf"(?P<mult>{_MULTIPLIER})?"
     # colloquial "3千5" = 3500, "5万2" = 52000
     r"(?P<tail>(?<=[千万萬])\d(?![\d.]))?"
-    rf"(?P<post>\s*{_CURRENCY_AFTER})?"
+    rf"(?P<post> ?{_CURRENCY_AFTER})?"
     r"(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
 _CHINESE_AMOUNT = re.compile(
-    rf"(?P<pre>{_CURRENCY_BEFORE}\s*)?(?P<num>{CN_NUMERAL}+)(?P<post>\s*{_CURRENCY_AFTER})?",
+    rf"(?P<pre>{_CURRENCY_BEFORE} ?)?(?P<num>{CN_NUMERAL}+)(?P<post> ?{_CURRENCY_AFTER})?",
     re.IGNORECASE,
 )
 _ENGLISH_AMOUNT = re.compile(
-    rf"(?P<pre>{_CURRENCY_BEFORE}\s*)?\b(?P<num>(?:{_EN_SMALL_WORD})"
-    rf"(?:(?:\s+|-|\s+and\s+)(?:{_EN_NUMBER_WORD}))*)\b(?P<post>\s*{_CURRENCY_AFTER}\b)?",
+    rf"(?P<pre>{_CURRENCY_BEFORE} ?)?\b(?P<num>(?:{_EN_SMALL_WORD})"
+    rf"(?:(?: |-| and )(?:{_EN_NUMBER_WORD}))*)\b(?P<post> ?{_CURRENCY_AFTER}\b)?",
     re.IGNORECASE,
 )
 _MULTIPLIER_VALUES = {
@@ -138,17 +147,17 @@ _MULTIPLIER_VALUES = {
 # --- zero statements ------------------------------------------------------------
 
 _ZERO_WHOLE_EN = re.compile(
-    r"^(?:(?:i|we)\s+(?:have|earn|make|get|can\s+(?:pay|afford)|could\s+pay)\s+)?"
-    r"(?:zero|nothing|none|nil|0|no\s+money|no\s+income)"
-    r"(?:\s+(?:income|yuan|rmb|cny|at\s+all|right\s+now|now|currently|"
-    r"at\s+the\s+moment|per\s+month|a\s+month|this\s+month))*$"
+    r"^(?:(?:i|we) (?:have|earn|make|get|can (?:pay|afford)|could pay) )?"
+    r"(?:zero|nothing|none|nil|0|no money|no income)"
+    r"(?: (?:income|yuan|rmb|cny|at all|right now|now|currently|"
+    r"at the moment|per month|a month|this month))*$"
 )
 _ZERO_PHRASE_EN = re.compile(
-    r"\bno\s+(?:income|salary|earnings|wages?|money\s+coming\s+in)\b"
-    r"|\b(?:income|salary|earnings|wages?)\s+(?:is|are|was|of)\s+(?:zero|nothing|nil|none|0)\b"
-    r"|\bzero\s+(?:income|salary|earnings|wages?)\b"
-    r"|\b(?:earn|earning|make|making|get|getting)\s+(?:nothing|zero)\b"
-    r"|\b(?:can'?t|cannot|can\s+not)\s+(?:pay|afford)\s+anything\b"
+    r"\bno (?:income|salary|earnings|wages?|money coming in)\b"
+    r"|\b(?:income|salary|earnings|wages?) (?:is|are|was|of) (?:zero|nothing|nil|none|0)\b"
+    r"|\bzero (?:income|salary|earnings|wages?)\b"
+    r"|\b(?:earn|earning|make|making|get|getting) (?:nothing|zero)\b"
+    r"|\b(?:can'?t|cannot|can not) (?:pay|afford) anything\b"
 )
 _ZERO_WHOLE_ZH = re.compile(
     r"^(?:我|我们)?(?:现在|目前|暂时|每个?月)?(?:收入)?(?:是|为)?"
@@ -165,8 +174,8 @@ def _quantise(value: Decimal) -> Decimal:
 
 
 def _mask_not_money(text: str) -> str:
-    masked = mask_loan_refs(normalise(text))
-    return _NOT_MONEY_RE.sub(lambda m: " " * len(m.group(0)), masked)
+    masked = _NOT_MONEY_RE.sub(" ", prepare_without_refs(text))
+    return collapse_whitespace(masked)
 
 
 def _arabic_value(match: re.Match[str]) -> Decimal | None:
@@ -261,7 +270,7 @@ def parse_amounts(text: str) -> list[Decimal]:
 
 def is_zero_statement(text: str) -> bool:
     """Whether ``text`` says the amount (income, payment) is nil; see module doc."""
-    lowered = normalise(text).strip().lower()
+    lowered = prepare(text).strip().lower()
     whole = _FILLER.sub(" ", lowered).strip()
     compact = whole.replace(" ", "")
     return bool(
@@ -293,19 +302,19 @@ _EN_DURATION_WORDS = {
 }
 _DAYS_PER_UNIT = {"day": Fraction(1), "week": Fraction(7), "month": Fraction(30), "year": Fraction(360)}
 _EN_QUANTITY = (
-    r"\d+(?:\.\d+)?|half\s+an?|a\s+couple(?:\s+of)?|couple\s+of|a\s+few|few|several|some|an?|"
+    r"\d+(?:\.\d+)?|half an?|a couple(?: of)?|couple of|a few|few|several|some|an?|"
     + _EN_NUMBER_WORD
 )
 _EN_DURATION = re.compile(
-    rf"\b(?P<n>{_EN_QUANTITY})(?:\s*(?:-|to|or)\s*(?P<n2>{_EN_QUANTITY}))?"
-    r"\s*(?P<half>and\s+a\s+half\s+)?(?P<unit>days?|weeks?|wks?|months?|mos?|years?|yrs?)\b"
-    r"(?P<half2>\s+and\s+a\s+half)?",
+    rf"\b(?P<n>{_EN_QUANTITY})(?: ?(?:-|to|or) ?(?P<n2>{_EN_QUANTITY}))?"
+    r" ?(?P<half>and a half )?(?P<unit>days?|weeks?|wks?|months?|mos?|years?|yrs?)\b"
+    r"(?P<half2> and a half)?",
     re.IGNORECASE,
 )
-_EN_HALF_YEAR = re.compile(r"\bhalf\s+(?:a\s+)?year\b", re.IGNORECASE)
+_EN_HALF_YEAR = re.compile(r"\bhalf (?:a )?year\b", re.IGNORECASE)
 _ZH_DURATION = re.compile(
-    rf"(?P<n>\d+(?:\.\d+)?|{CN_NUMERAL}+|几|半)(?:\s*(?:-|~|到|至)\s*(?P<n2>\d+|{CN_NUMERAL}+))?"
-    r"\s*(?P<ge>个|個)?\s*(?P<half>半)?\s*(?P<unit>月|星期|礼拜|周|週|天|年)(?P<half2>半)?"
+    rf"(?P<n>{_DIGIT_RUN}|{_CN_RUN}|几|半)(?: ?(?:-|~|到|至) ?(?P<n2>\d+|{CN_NUMERAL}+))?"
+    r" ?(?P<ge>个|個)? ?(?P<half>半)? ?(?P<unit>月|星期|礼拜|周|週|天|年)(?P<half2>半)?"
 )
 _ZH_UNITS = {"月": "month", "星期": "week", "礼拜": "week", "周": "week", "週": "week",
              "天": "day", "年": "year"}
@@ -354,7 +363,7 @@ def parse_duration_months(text: str) -> int | None:
     In Chinese, "N月" without 个 is a calendar month (三月 = March) and is
     not a duration; four-digit years ("2026年") are not durations either.
     """
-    normalised = mask_loan_refs(normalise(text))
+    normalised = prepare_without_refs(text)
     if _EN_HALF_YEAR.search(normalised):
         return 6
     match = _EN_DURATION.search(normalised)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from bot.language.references import normalise
+from bot.language.text import prepare
 
 
 class HardshipCause(str, Enum):
@@ -38,74 +38,74 @@ _RELATIVE = (
 _CAUSE_RULES: list[tuple[HardshipCause, str, str]] = [
     (
         HardshipCause.BEREAVEMENT,
-        rf"\b(?:died|passed\s+away|passing|death|funeral|bereave\w*|widow(?:ed)?|"
-        rf"lost\s+my\s+{_RELATIVE}|{_RELATIVE}\s+(?:has\s+)?(?:died|passed))\b",
+        rf"\b(?:died|passed away|passing|death|funeral|bereave\w*|widow(?:ed)?|"
+        rf"lost my {_RELATIVE}|{_RELATIVE} (?:has )?(?:died|passed))\b",
         r"去世|过世|過世|病逝|逝世|离世|死了|葬礼|丧事|办丧|丧偶",
     ),
     (
         HardshipCause.ILLNESS,
         r"\b(?:sick|ill|illness|hospital\w*|medical|medicine|surgery|operation|cancer|"
         r"disease|injur\w*|accident|treatment|doctor|covid|pregnan\w*|chemo\w*|"
-        r"stroke|heart\s+attack|mental\s+health|depress\w*|disabled|disability|health)\b",
+        r"stroke|heart attack|mental health|depress\w*|disabled|disability|health)\b",
         r"住院|医药费|醫藥費|医疗|生病|病了|看病|手术|治疗|医院|癌|受伤|车祸|怀孕|抑郁|疾病|身体不好|病",
     ),
     (
         HardshipCause.DISASTER,
         r"\b(?:flood\w*|earthquake|fire|typhoon|storm|hurricane|landslide|disaster|"
-        r"tornado|drought|burn(?:ed|t)\s+down)\b",
+        r"tornado|drought|burn(?:ed|t) down)\b",
         r"地震|洪水|火灾|台风|水灾|灾害|天灾|泥石流|暴雨|旱灾|受灾|着火",
     ),
     (
         HardshipCause.JOB_LOSS,
-        r"\b(?:lost\s+(?:my|the|our)\s+(?:job|work|position)|laid\s+off|lay-?off|fired|"
-        r"unemployed|out\s+of\s+work|redundan\w*|jobless|let\s+go|sacked|no\s+job|"
-        r"(?:contract|job)\s+ended|between\s+jobs|looking\s+for\s+(?:a\s+)?(?:job|work))\b",
+        r"\b(?:lost (?:my|the|our) (?:job|work|position)|laid off|lay-?off|fired|"
+        r"unemployed|out of work|redundan\w*|jobless|let go|sacked|no job|"
+        r"(?:contract|job) ended|between jobs|looking for (?:a )?(?:job|work))\b",
         r"失业|失業|被裁|裁员|没工作|没有工作|丢了工作|工作丢了|辞退|被开除|下岗|找不到工作|离职|丢工作",
     ),
     (
         HardshipCause.REDUCED_INCOME,
-        r"\b(?:pay\s+cut|salary\s+cut|wage\s+cut|cut\s+my\s+(?:hours|pay|salary)|"
-        r"(?:hours|pay|salary|wages?)\s+(?:were\s+|was\s+|got\s+)?(?:cut|reduced)|"
-        r"reduced\s+(?:hours|income|salary|pay)|less\s+(?:work|income|money|hours)|"
-        r"income\s+(?:dropped|fell|went\s+down)|earning\s+less|lower\s+income|"
-        r"(?:salary|wages?|pay)\s+(?:delayed|late|not\s+paid)|haven'?t\s+been\s+paid|part-?time\s+now)\b",
+        r"\b(?:pay cut|salary cut|wage cut|cut my (?:hours|pay|salary)|"
+        r"(?:hours|pay|salary|wages?) (?:were |was |got )?(?:cut|reduced)|"
+        r"reduced (?:hours|income|salary|pay)|less (?:work|income|money|hours)|"
+        r"income (?:dropped|fell|went down)|earning less|lower income|"
+        r"(?:salary|wages?|pay) (?:delayed|late|not paid)|haven'?t been paid|part-?time now)\b",
         r"降薪|减薪|工资降|收入减少|收入降低|收入下降|工资减少|工资少|欠薪|拖欠工资|工资没发|没发工资|工资拖欠|收入少|降工资",
     ),
     (
         HardshipCause.BUSINESS,
-        r"\b(?:business|shop|store|restaurant|my\s+company|customers?|clients?|factory|"
-        r"startup|orders?\s+(?:dropped|stopped)|cash\s*flow|bankrupt\w*)\b",
+        r"\b(?:business|shop|store|restaurant|my company|customers?|clients?|factory|"
+        r"startup|orders? (?:dropped|stopped)|cash ?flow|bankrupt\w*)\b",
         r"生意|店铺|开店|做生意|亏本|亏损|倒闭|客户不付|周转|资金链|破产|档口",
     ),
     (
         HardshipCause.FAMILY,
         r"\b(?:divorce\w*|separated|separation|family|child(?:ren)?|kids?|baby|"
-        r"school\s+fees|tuition|caring\s+for|care\s+of\s+my|wedding)\b",
+        r"school fees|tuition|caring for|care of my|wedding)\b",
         r"离婚|分居|家里|家人|家庭|孩子|小孩|父母|老人|学费|照顾|结婚|家事",
     ),
     (
         HardshipCause.DISPUTE,
-        r"\b(?:dispute\w*|disagree|don'?t\s+owe|do\s+not\s+owe|not\s+my\s+(?:loan|debt)|"
-        r"wrong\s+(?:amount|balance)|overcharg\w*|never\s+borrowed|identity\s+theft|fraud\w*|"
-        r"already\s+paid|unfair\s+(?:fees?|charges?))\b",
+        r"\b(?:dispute\w*|disagree|don'?t owe|do not owe|not my (?:loan|debt)|"
+        r"wrong (?:amount|balance)|overcharg\w*|never borrowed|identity theft|fraud\w*|"
+        r"already paid|unfair (?:fees?|charges?))\b",
         r"争议|不是我借的|金额不对|金额有误|多收|乱收费|已经还了|已经还过|不认|冒用|盗用",
     ),
     (
         HardshipCause.FORGOT,
-        r"\b(?:forgot|forget|forgotten|slipped\s+my\s+mind|didn'?t\s+remember|overlooked|"
-        r"missed\s+the\s+(?:date|deadline|due\s+date))\b",
+        r"\b(?:forgot|forget|forgotten|slipped my mind|didn'?t remember|overlooked|"
+        r"missed the (?:date|deadline|due date))\b",
         r"忘了|忘记|忘掉|没注意|没记住|记错",
     ),
 ]
 _COMPILED = [
     (cause, re.compile(en, re.IGNORECASE), re.compile(zh)) for cause, en, zh in _CAUSE_RULES
 ]
-_OTHER = re.compile(r"\b(?:other|personal\s+reasons?|something\s+else)\b|其他|其它|个人原因|别的原因", re.I)
+_OTHER = re.compile(r"\b(?:other|personal reasons?|something else)\b|其他|其它|个人原因|别的原因", re.I)
 
 
 def classify_cause(text: str) -> HardshipCause | None:
     """The hardship cause ``text`` names; OTHER for "personal reasons"; None if none."""
-    normalised = normalise(text)
+    normalised = prepare(text)
     for cause, english, chinese in _COMPILED:
         if english.search(normalised) or chinese.search(normalised):
             return cause
@@ -115,21 +115,21 @@ def classify_cause(text: str) -> HardshipCause | None:
 
 
 _PERMANENT = re.compile(
-    r"\b(?:not|isn'?t|won'?t\s+be)\s+(?:just\s+)?(?:temporary|short[-\s]term)\b"
-    r"|\bpermanent\w*|\bfor\s+life\b|\bforever\b|\bchronic\b|\blong[-\s]term\b"
-    r"|\bnever\s+(?:be\s+able|work|recover|get\s+better|go\s+back)\w*|\bincurable\b|\bterminal\b"
+    r"\b(?:not|isn'?t|won'?t be) (?:just )?(?:temporary|short[-\s]term)\b"
+    r"|\bpermanent\w*|\bfor life\b|\bforever\b|\bchronic\b|\blong[-\s]term\b"
+    r"|\bnever (?:be able|work|recover|get better|go back)\w*|\bincurable\b|\bterminal\b"
     r"|不是暂时|不是临时|再也|永久|永远|终身|一辈子|长期|治不好|不会好|没希望",
     re.IGNORECASE,
 )
-_NOT_PERMANENT = re.compile(r"\b(?:not|isn'?t|won'?t\s+be)\s+permanent\b|不是永久|不会一直", re.IGNORECASE)
+_NOT_PERMANENT = re.compile(r"\b(?:not|isn'?t|won'?t be) permanent\b|不是永久|不会一直", re.IGNORECASE)
 _TEMPORARY = re.compile(
-    r"\btemporar\w*|\bfor\s+now\b|\bshort[-\s]term\b"
-    r"|\bfor\s+(?:a|about|around|another)?\s*(?:few|couple(?:\s+of)?|some|\d+|one|two|three|four|five|six)\s+"
+    r"\btemporar\w*|\bfor now\b|\bshort[-\s]term\b"
+    r"|\bfor (?:a|about|around|another)? ?(?:few|couple(?: of)?|some|\d+|one|two|three|four|five|six) "
     r"(?:days|weeks|months)\b"
-    r"|\buntil\s+I\s+(?:find|get|start|recover|am\s+better|go\s+back)\b"
-    r"|\bexpect(?:ing)?\s+(?:a\s+|to\s+start\s+(?:a\s+)?|to\s+get\s+(?:a\s+)?)?new\s+(?:work|job)\b"
-    r"|\bnew\s+job\s+(?:starts|next)|\bstart(?:ing)?\s+(?:a\s+)?new\s+job\b|\bback\s+to\s+work\b"
-    r"|\b(?:will|should)\s+(?:recover|get\s+better|improve|pick\s+up)\b|(?<!as\s)\bsoon\b|\bonly\s+for\b"
+    r"|\buntil I (?:find|get|start|recover|am better|go back)\b"
+    r"|\bexpect(?:ing)? (?:a |to start (?:a )?|to get (?:a )?)?new (?:work|job)\b"
+    r"|\bnew job (?:starts|next)|\bstart(?:ing)? (?:a )?new job\b|\bback to work\b"
+    r"|\b(?:will|should) (?:recover|get better|improve|pick up)\b|(?<!as\s)\bsoon\b|\bonly for\b"
     r"|暂时|暫時|临时|短期|找到工作就|过段时间|过一段时间|过几个月|很快|就会好|会好起来|恢复|好转|新工作|几个月就",
     re.IGNORECASE,
 )
@@ -143,7 +143,7 @@ def is_temporary(text: str) -> bool | None:
     temporary one: treating a lasting hardship
     as passing would offer plans the borrower cannot keep.
     """
-    normalised = normalise(text)
+    normalised = prepare(text)
     if _NOT_PERMANENT.search(normalised):
         return True
     if _PERMANENT.search(normalised):

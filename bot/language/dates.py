@@ -18,7 +18,7 @@ from enum import Enum
 from typing import Iterator, Union
 
 from bot.language.amounts import CN_DIGITS, chinese_numeral_value
-from bot.language.references import mask_loan_refs, normalise
+from bot.language.references import prepare_without_refs
 
 MAX_AGE_YEARS = 120
 # A promise further out than this is not a promise the assistant can book.
@@ -50,21 +50,21 @@ _ORD = r"(?:st|nd|rd|th)?"
 _CN_SMALL = f"[{CN_DIGITS}十]"
 _YEAR_CN = r"[〇零一二三四五六七八九]{2,4}"
 
-_ISO = re.compile(r"(?<!\d)(?P<y>\d{4})\s*[-/.]\s*(?P<m>\d{1,2})\s*[-/.]\s*(?P<d>\d{1,2})(?!\d)")
+_ISO = re.compile(r"(?<!\d)(?P<y>\d{4}) ?[-/.] ?(?P<m>\d{1,2}) ?[-/.] ?(?P<d>\d{1,2})(?!\d)")
 _COMPACT = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})(?!\d)")
 _DAY_FIRST = re.compile(
-    r"(?<![\d.])(?P<a>\d{1,2})\s*[-/.]\s*(?P<b>\d{1,2})\s*[-/.]\s*(?P<y>\d{4}|\d{2})(?![\d])"
+    r"(?<![\d.])(?P<a>\d{1,2}) ?[-/.] ?(?P<b>\d{1,2}) ?[-/.] ?(?P<y>\d{4}|\d{2})(?![\d])"
 )
 _CHINESE = re.compile(
-    rf"(?P<y>\d{{4}}|\d{{2}}|{_YEAR_CN})\s*年\s*(?P<m>\d{{1,2}}|{_CN_SMALL}{{1,3}})\s*月\s*"
-    rf"(?P<d>\d{{1,2}}|{_CN_SMALL}{{1,4}})\s*[日号號]?"
+    rf"(?P<y>\d{{4}}|\d{{2}}|{_YEAR_CN}) ?年 ?(?P<m>\d{{1,2}}|{_CN_SMALL}{{1,3}}) ?月 ?"
+    rf"(?P<d>\d{{1,2}}|{_CN_SMALL}{{1,4}}) ?[日号號]?"
 )
 _DAY_MONTH_YEAR = re.compile(
-    rf"(?<!\d)(?P<d>\d{{1,2}}){_ORD}[\s\-/.,]*(?:of\s+)?{_MONTH_NAME}[\s\-/.,]*(?P<y>\d{{4}})(?!\d)",
+    rf"(?<!\d)(?P<d>\d{{1,2}}){_ORD}[\s\-/.,]*(?:of )?{_MONTH_NAME}[\s\-/.,]*(?P<y>\d{{4}})(?!\d)",
     re.IGNORECASE,
 )
 _MONTH_DAY_YEAR = re.compile(
-    rf"\b{_MONTH_NAME}[\s\-/.,]*(?:the\s+)?(?P<d>\d{{1,2}}){_ORD}[\s\-/.,]*(?P<y>\d{{4}})(?!\d)",
+    rf"\b{_MONTH_NAME}[\s\-/.,]*(?:the )?(?P<d>\d{{1,2}}){_ORD}[\s\-/.,]*(?P<y>\d{{4}})(?!\d)",
     re.IGNORECASE,
 )
 
@@ -119,7 +119,7 @@ def _candidates(text: str, today: date) -> Iterator[_Candidate]:
 
 
 def _prepare(text: str) -> str:
-    return mask_loan_refs(normalise(text))
+    return prepare_without_refs(text)
 
 
 def parse_date_of_birth(text: str, today: date) -> DateParse:
@@ -156,32 +156,32 @@ _SMALL_WORDS = {
     "seven": 7, "eight": 8, "nine": 9, "ten": 10, "couple": 2, "a couple of": 2,
     "couple of": 2, "few": 3, "a few": 3,
 }
-_EN_COUNT = r"\d{1,3}|a\s+couple\s+of|couple\s+of|a\s+few|few|an?|one|two|three|four|five|six|seven|eight|nine|ten"
+_EN_COUNT = r"\d{1,3}|a couple of|couple of|a few|few|an?|one|two|three|four|five|six|seven|eight|nine|ten"
 
 _EN_TODAY = re.compile(r"\b(?:today|tonight)\b", re.I)
-_EN_DAY_AFTER = re.compile(r"\bday\s+after\s+tomorrow\b", re.I)
+_EN_DAY_AFTER = re.compile(r"\bday after tomorrow\b", re.I)
 _EN_TOMORROW = re.compile(r"\b(?:tomorrow|tmr|tmrw|tomorow)\b", re.I)
 _EN_IN = re.compile(
-    rf"\b(?:in|within|after)\s+(?:about\s+)?(?P<n>{_EN_COUNT})\s+(?P<unit>days?|weeks?|months?)\b"
-    rf"|\b(?P<n2>{_EN_COUNT})\s+(?P<unit2>days?|weeks?|months?)\s+(?:from\s+(?:now|today)|later|time)\b",
+    rf"\b(?:in|within|after) (?:about )?(?P<n>{_EN_COUNT}) (?P<unit>days?|weeks?|months?)\b"
+    rf"|\b(?P<n2>{_EN_COUNT}) (?P<unit2>days?|weeks?|months?) (?:from (?:now|today)|later|time)\b",
     re.I,
 )
 _EN_WEEKDAY = re.compile(
-    r"\b(?P<rel>next|this|coming|on|by)?\s*"
+    r"\b(?P<rel>next|this|coming|on|by)? ?"
     r"(?P<wd>mon|tue|wed|thu|fri|sat|sun)(?:day|sday|nesday|rsday|urday|s|\.)?\b",
     re.I,
 )
-_EN_END_OF_MONTH = re.compile(r"\bend\s+of\s+(?P<which>this|the|next)\s+month\b", re.I)
-_EN_DAY_OF_MONTH = re.compile(r"(?<![\d.])(?:the\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)\b", re.I)
+_EN_END_OF_MONTH = re.compile(r"\bend of (?P<which>this|the|next) month\b", re.I)
+_EN_DAY_OF_MONTH = re.compile(r"(?<![\d.])(?:the )?(?P<d>\d{1,2})(?:st|nd|rd|th)\b", re.I)
 _DAY_MONTH = re.compile(
-    rf"(?<!\d)(?P<d>\d{{1,2}}){_ORD}\s*(?:of\s+)?{_MONTH_NAME}(?:,?\s*(?P<y>\d{{4}}))?",
+    rf"(?<!\d)(?P<d>\d{{1,2}}){_ORD} ?(?:of )?{_MONTH_NAME}(?:,? ?(?P<y>\d{{4}}))?",
     re.I,
 )
 _MONTH_DAY = re.compile(
-    rf"\b{_MONTH_NAME}\s*(?:the\s+)?(?P<d>\d{{1,2}}){_ORD}(?!\d)(?:,?\s*(?P<y>\d{{4}}))?",
+    rf"\b{_MONTH_NAME} ?(?:the )?(?P<d>\d{{1,2}}){_ORD}(?!\d)(?:,? ?(?P<y>\d{{4}}))?",
     re.I,
 )
-_SHORT_DAY_MONTH = re.compile(r"(?<![\d.,/])(?P<a>\d{1,2})\s*/\s*(?P<b>\d{1,2})(?![\d/])")
+_SHORT_DAY_MONTH = re.compile(r"(?<![\d.,/])(?P<a>\d{1,2}) ?/ ?(?P<b>\d{1,2})(?![\d/])")
 
 _ZH_RELATIVE_DAY = {"今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2, "後天": 2, "大后天": 3}
 _ZH_RELATIVE = re.compile("大后天|今天|今日|明天|明日|后天|後天")
@@ -189,12 +189,12 @@ _ZH_WEEKDAY = re.compile(
     r"(?P<rel>下下|下个?|这个?|本|这|)(?:周|週|星期|礼拜|禮拜)(?P<wd>[一二三四五六日天末])"
 )
 _ZH_AFTER = re.compile(
-    rf"(?:过\s*)?(?P<n>\d+|{_CN_SMALL}+|半)\s*(?:个|個)?\s*(?P<unit>天|日|周|週|星期|礼拜|月)\s*(?:后|後|以后|之后|以內|内)?"
+    rf"(?:过 ?)?(?P<n>(?<!\d)\d+|(?<!{_CN_SMALL}){_CN_SMALL}+|半) ?(?:个|個)? ?(?P<unit>天|日|周|週|星期|礼拜|月) ?(?:后|後|以后|之后|以內|内)?"
 )
-_ZH_END_OF_MONTH = re.compile(r"(?P<next>下个?月)?\s*(?:月底|月末)")
+_ZH_END_OF_MONTH = re.compile(r"(?P<next>下个?月)? ?(?:月底|月末)")
 _ZH_FULL = re.compile(
-    rf"(?:(?P<y>\d{{4}})\s*年\s*)?(?P<next>下个?月)?\s*(?:(?P<m>\d{{1,2}}|{_CN_SMALL}{{1,3}})\s*月(?:份)?\s*)?"
-    rf"(?P<d>\d{{1,2}}|{_CN_SMALL}{{1,3}})\s*[日号號]"
+    rf"(?:(?P<y>\d{{4}}) ?年 ?)?(?P<next>下个?月)? ?(?:(?P<m>\d{{1,2}}|{_CN_SMALL}{{1,3}}) ?月(?:份)? ?)?"
+    rf"(?P<d>\d{{1,2}}|{_CN_SMALL}{{1,3}}) ?[日号號]"
 )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from bot.language.references import mask_loan_refs, normalise
+from bot.language.references import prepare_without_refs
 
 Language = Literal["en", "zh"]
 
@@ -43,7 +43,7 @@ def detect_language(text: str, hint: str | None = None) -> Language:
     words (loan references not counted); "en" when there are Latin words and
     fewer Han characters; otherwise the normalised hint, else "en".
     """
-    cleaned = mask_loan_refs(normalise(text))
+    cleaned = prepare_without_refs(text)
     han = len(_HAN.findall(cleaned))
     latin_words = len(_LATIN_WORD.findall(cleaned))
     if han and han >= latin_words:

@@ -9,8 +9,9 @@ travel with it.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
+
+from bot.language.text import collapse_whitespace, prepare
 
 LOAN_REF_PREFIX = "HCF"
 LOAN_REF_MIN_DIGITS = 4
@@ -18,11 +19,6 @@ LOAN_REF_MAX_DIGITS = 8
 
 # Dashes and separators people put between prefix and digits (after NFKC).
 _SEPARATORS = r"[\s\-_‐‑‒–—―.#:/]{0,3}"
-
-
-def normalise(text: str) -> str:
-    """Fold full-width letters, digits and punctuation to ASCII (NFKC)."""
-    return unicodedata.normalize("NFKC", text)
 
 
 @lru_cache(maxsize=8)
@@ -38,7 +34,7 @@ def _pattern(prefix: str) -> re.Pattern[str]:
 
 def parse_loan_ref(text: str) -> str | None:
     """The first loan reference in ``text`` in canonical form, or None."""
-    match = _pattern(LOAN_REF_PREFIX).search(normalise(text))
+    match = _pattern(LOAN_REF_PREFIX).search(prepare(text))
     if match is None:
         return None
     return f"{LOAN_REF_PREFIX.upper()}-{match.group(1)}"
@@ -48,8 +44,16 @@ def mask_loan_refs(normalised_text: str) -> str:
     """``normalised_text`` with every loan reference blanked out by spaces.
 
     Same length as the input, so positions found afterwards still line up.
-    Call it on text already passed through :func:`normalise`.
+    Call it on text already passed through :func:`bot.language.text.prepare`.
     """
     return _pattern(LOAN_REF_PREFIX).sub(
         lambda m: " " * len(m.group(0)), normalised_text
     )
+
+
+def prepare_without_refs(text: str) -> str:
+    """``text`` prepared for parsing (:func:`bot.language.text.prepare`), loan references removed.
+
+    Masking leaves runs of spaces; they are collapsed again so that patterns see single spaces.
+    """
+    return collapse_whitespace(mask_loan_refs(prepare(text)))

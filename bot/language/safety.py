@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from bot.language.text import prepare
+
 SELF_HARM = re.compile(
     r"(?ix)"
     r"\b(kill(ing)?\s+my\s*self|end(ing)?\s+(it\s+all|my\s+life)|suicid\w*|take\s+my\s+(own\s+)?life"
@@ -22,4 +24,4 @@ SELF_HARM = re.compile(
 
 def mentions_self_harm(text: str) -> bool:
     """True when the message mentions self-harm or suicide, in English or Chinese."""
-    return bool(SELF_HARM.search(text or ""))
+    return bool(SELF_HARM.search(prepare(text)))

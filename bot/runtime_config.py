@@ -73,7 +73,7 @@ def credentials(settings: Settings) -> dict:
         channels["channels.widget.socketio.WidgetSocketIOInput"]["redis_url"] = settings.redis_url
     # Rasa's REST channel lets the caller choose any conversation id: development and tests only.
     if settings.environment == "development":
-        channels["rest"] = None
+        channels["channels.rest.NamespacedRestInput"] = None  # senders become `rest:<id>`
     if settings.telegram_token:
         channels["channels.telegram.input.TelegramInput"] = {
             "token": settings.telegram_token,

@@ -1,10 +1,21 @@
-"""Rasa's socket.io channel with conversation ids that nobody can choose for someone else.
+"""Rasa's socket.io channel for the web widget: server-issued sessions, one payload shape.
 
-Rasa 3.6's own channel lets a client join any room by sending its name as
-`session_id`, so a guessed or leaked id (or "telegram:123") joins that
-conversation. Here a session id must be a long random hex string (the widget
-makes 256 bits), and both the room and the tracker's conversation id are
-namespaced `web:<id>`: the widget can only ever reach web conversations.
+Rasa 3.6's own channel lets a client join any room by sending its name as `session_id`,
+so whoever learns a session id (an agent's screen, a log, a shared device) can read and
+write that conversation for ever. Here the server issues the session:
+
+- `session_request {}` (or with a token that is not valid) starts a new conversation: the
+  server makes a random session id and a resume token and answers `session_confirm
+  {session_id, resume_token}`;
+- `session_request {resume_token}` resumes that conversation and rotates the token: the
+  old one stops working (only the current token's hash is stored, `sessions.py`);
+- the socket's conversation is bound server-side to its sid (`sio.save_session`), and
+  `user_uttered` always speaks for that conversation: a `session_id` sent by the client is
+  ignored. A socket is only ever in the room of its own conversation.
+
+Conversation ids are namespaced `web:<session id>`: the widget can only reach web
+conversations. Messages longer than `bot.messages.MAX_MESSAGE_CHARS` are answered here and
+never reach Rasa.
 
 With more than one Rasa process (`SANIC_WORKERS` > 1, or several hosts), a borrower's socket
 lives in one process while an agent's message (Rasa's HTTP API, `output_channel=latest`) may
@@ -14,10 +25,9 @@ delivers it.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import re
-import secrets
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 import socketio
@@ -25,9 +35,12 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from bot.messages import PayloadError, RichMessage, parse_payload, too_long
+from channels.message_limit import TOO_LONG_REPLY
+from channels.widget.sessions import WidgetSessions, sessions_from_settings
+
 logger = logging.getLogger(__name__)
 
-SESSION_ID = re.compile(r"^[0-9a-f]{32,128}$")
 PREFIX = "web:"
 REDIS_CHANNEL = "debtassistant-socketio"
 
@@ -36,18 +49,58 @@ def conversation_id(session_id: str) -> str:
     return PREFIX + session_id
 
 
-def valid_session_id(value: Any) -> bool:
-    return isinstance(value, str) and bool(SESSION_ID.match(value))
+def bot_uttered(message: RichMessage) -> Dict[str, Any]:
+    """One `bot_uttered` event for a custom payload: buttons in Rasa's own quick-reply shape."""
+    event: Dict[str, Any] = {"text": message.text}
+    if message.buttons:
+        event["quick_replies"] = [
+            {"content_type": "text", "title": button.title, "payload": button.payload}
+            for button in message.buttons
+        ]
+    if message.links:
+        event["links"] = [{"title": link.title, "url": link.url} for link in message.links]
+    return event
+
+
+class WidgetSocketIOOutput(SocketIOOutput):
+    """Rasa's socket.io output, except that a custom payload is read as the one shape.
+
+    Rasa's own `send_custom_json` passes the payload's keys to `emit()` as keyword
+    arguments, which raises after the reply went out and loses the turn.
+    """
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        try:
+            message = parse_payload(json_message)
+        except PayloadError as error:
+            # Never crash the turn: say what can be said, and log what was wrong.
+            logger.error("socketio.custom_payload.invalid error=%s", error)
+            text = json_message.get("text") if isinstance(json_message, dict) else None
+            if isinstance(text, str) and text.strip():
+                await self._send_message(recipient_id, {"text": text})
+            return
+        await self._send_message(recipient_id, bot_uttered(message))
+
+
+def _metadata(data: Dict[str, Any], key: str) -> Dict[str, Any]:
+    metadata = data.get(key) or {}
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            metadata = {}
+    return metadata if isinstance(metadata, dict) else {}
 
 
 class WidgetSocketIOInput(SocketIOInput):
-    """socket.io for the web widget: validated, namespaced session ids (always persistent)."""
+    """socket.io for the web widget: server-issued, rotating sessions bound to the socket."""
+
+    redis_url: Optional[str] = None
+    sessions: Optional[WidgetSessions] = None
 
     @classmethod
     def name(cls) -> Text:
         return "socketio"
-
-    redis_url: Optional[str] = None
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
@@ -57,9 +110,21 @@ class WidgetSocketIOInput(SocketIOInput):
         channel.redis_url = redis_url
         return channel
 
+    def get_output_channel(self) -> Optional[SocketIOOutput]:
+        """What agents' messages (`output_channel=latest`) go through: the validating output."""
+        sio = getattr(self, "sio", None)
+        return WidgetSocketIOOutput(sio, self.bot_message_evt) if sio is not None else None
+
+    def _sessions(self) -> WidgetSessions:
+        # Built on first use, not at import or start-up: the database is only needed by a borrower.
+        if self.sessions is None:
+            self.sessions = sessions_from_settings()
+        return self.sessions
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
+        namespace = self.namespace
         if self.redis_url:
             # Before any client connects: the manager opens its Redis connections lazily, in
             # each worker process (Sanic forks the workers after the app is built).
@@ -68,34 +133,38 @@ class WidgetSocketIOInput(SocketIOInput):
             sio.manager = manager
 
         # Registering again replaces Rasa's handlers for these two events.
-        @sio.on("session_request", namespace=self.namespace)
+        @sio.on("session_request", namespace=namespace)
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            requested = (data or {}).get("session_id")
-            session_id = requested if valid_session_id(requested) else secrets.token_hex(32)
-            sio.enter_room(sid, conversation_id(session_id), namespace=self.namespace)  # sync in python-socketio 5.9
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            token = (data or {}).get("resume_token") if isinstance(data, dict) else None
+            sessions = self._sessions()
+            issued = await asyncio.to_thread(sessions.resume, token) if isinstance(token, str) else None
+            if issued is None:
+                issued = await asyncio.to_thread(sessions.start)
+            bound = await sio.get_session(sid, namespace=namespace)
+            if bound.get("conversation_id"):
+                # One socket, one conversation: leave the room of the one it had.
+                sio.leave_room(sid, bound["conversation_id"], namespace=namespace)
+            room = conversation_id(issued.session_id)
+            await sio.save_session(sid, {"conversation_id": room}, namespace=namespace)
+            sio.enter_room(sid, room, namespace=namespace)  # sync in python-socketio 5.9
+            await sio.emit("session_confirm", {"session_id": issued.session_id, "resume_token": issued.token},
+                           room=sid, namespace=namespace)
 
-        @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: Text, data: Dict) -> None:
-            session_id = (data or {}).get("session_id")
-            if not valid_session_id(session_id):
-                logger.warning("socket.io message without a valid session id ignored")
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: Text, data: Any) -> None:
+            room = (await sio.get_session(sid, namespace=namespace)).get("conversation_id")
+            if not room:
+                logger.warning("socketio.message.without_session ignored")
                 return
-            metadata = data.get(self.metadata_key) or {}
-            if isinstance(metadata, str):
-                try:
-                    metadata = json.loads(metadata)
-                except ValueError:
-                    metadata = {}
-            if not isinstance(metadata, dict):
-                metadata = {}
-            message = UserMessage(
-                str(data.get("message", "")),
-                SocketIOOutput(sio, self.bot_message_evt),
-                conversation_id(session_id),
-                input_channel=self.name(),
-                metadata=metadata,
-            )
+            data = data if isinstance(data, dict) else {}
+            text = str(data.get("message", ""))
+            output = WidgetSocketIOOutput(sio, self.bot_message_evt)
+            if too_long(text):
+                logger.warning("socketio.message.too_long chars=%s", len(text))
+                await output.send_text_message(room, TOO_LONG_REPLY)
+                return
+            message = UserMessage(text, output, room, input_channel=self.name(),
+                                  metadata=_metadata(data, self.metadata_key))
             await on_new_message(message)
 
         return blueprint

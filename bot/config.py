@@ -9,6 +9,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -29,16 +30,42 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name}={raw!r}: must be an integer") from exc
 
 
+def private_dir(path: Path) -> Path:
+    """`path` as a directory only its owner can enter (created so, or tightened if looser)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def new_secret() -> str:
+    """A random secret safe anywhere: hex never starts with "-" (a command-line option) nor needs quoting."""
+    return secrets.token_hex(32)
+
+
 def _persistent_secret(var_dir: Path, name: str) -> str:
-    """A random secret generated on first use and kept in `var/` so restarts agree."""
+    """A random secret generated on first use and kept in `var/` so restarts agree.
+
+    The file is created with mode 0600 (never readable by others, not even between writing and
+    a chmod) and appears under its name only once complete: processes starting together read
+    the same value.
+    """
     path = var_dir / f".{name.lower()}"
     if path.exists():
         return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(32)
-    path.write_text(value)
-    path.chmod(0o600)
-    return value
+    private_dir(var_dir)
+    draft = var_dir / f".{name.lower()}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(new_secret())
+        try:
+            os.link(draft, path)  # atomic, and fails if another process got there first
+        except FileExistsError:
+            pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
 
 
 @dataclass(frozen=True)
@@ -56,6 +83,9 @@ class Settings:
     web_port: int
     rasa_url: str
     action_server_url: str
+    action_host: str
+    action_server_token: str
+    action_max_request_bytes: int
     rasa_api_token: str
     link_secret: str
     public_base_url: str
@@ -69,6 +99,12 @@ class Settings:
     telegram_token: str | None
     telegram_webhook_secret: str | None
     telegram_api_base_url: str
+
+    @property
+    def public_origin(self) -> str:
+        """The web origin (scheme://host[:port]) of PUBLIC_BASE_URL: the one origin browsers may call Rasa from."""
+        parsed = urlsplit(self.public_base_url)
+        return f"{parsed.scheme}://{parsed.netloc}"
 
 
 def load_settings() -> Settings:
@@ -91,7 +127,11 @@ def load_settings() -> Settings:
         action_port=action_port,
         web_port=web_port,
         rasa_url=os.environ.get("RASA_URL", f"http://localhost:{rasa_port}"),
-        action_server_url=os.environ.get("ACTION_SERVER_URL", f"http://localhost:{action_port}/webhook"),
+        # 127.0.0.1, not localhost: the action server binds IPv4 loopback only (ACTION_HOST).
+        action_server_url=os.environ.get("ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}/webhook"),
+        action_host=os.environ.get("ACTION_HOST") or "127.0.0.1",
+        action_server_token=os.environ.get("ACTION_SERVER_TOKEN") or _persistent_secret(var_dir, "ACTION_SERVER_TOKEN"),
+        action_max_request_bytes=_int("ACTION_MAX_REQUEST_BYTES", 8 * 1024 * 1024),
         rasa_api_token=os.environ.get("RASA_API_TOKEN") or _persistent_secret(var_dir, "RASA_API_TOKEN"),
         link_secret=os.environ.get("LINK_SECRET") or _persistent_secret(var_dir, "LINK_SECRET"),
         public_base_url=os.environ.get("PUBLIC_BASE_URL", f"http://localhost:{web_port}"),

@@ -8,7 +8,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import BorrowerAction, is_verified, keep_verified, language, latest_text, say, services
+from actions.common import BorrowerAction, keep_verified, language, latest_text, say, services, verified_reference
+from actions.plan_status import tell_plan
 from actions.statements import tell_arrears
 from actions.verification import verify_and_continue
 from bot.accounts.repository import AccountRepository
@@ -21,9 +22,11 @@ class ActionShowArrears(BorrowerAction):
         return "action_show_arrears"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if not is_verified(tracker):
+        reference = verified_reference(tracker)
+        if reference is None:
             return await verify_and_continue(dispatcher, tracker)
-        tell_arrears(dispatcher, tracker.get_slot("verified_loan_ref"), language(tracker))
+        if not tell_plan(dispatcher, reference, language(tracker)):
+            tell_arrears(dispatcher, reference, language(tracker))
         return keep_verified()
 
 
@@ -34,7 +37,7 @@ class ActionStopContact(BorrowerAction):
         return "action_stop_contact"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        reference = tracker.get_slot("verified_loan_ref") if is_verified(tracker) else None
+        reference = verified_reference(tracker)
         with services().db.unit_of_work() as session:
             AccountRepository(session).record_opt_out(
                 tracker.sender_id, reference, tracker.get_latest_input_channel(), latest_text(tracker)

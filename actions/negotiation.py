@@ -17,8 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    BorrowerAction, is_verified, keep_verified, language, latest_intent, latest_text, say, services, today,
-    utc_now,
+    BorrowerAction, keep_verified, language, latest_intent, latest_text, say, services, today, utc_now,
+    verified_reference,
 )
 from actions.phrasing import cause_text, concessions_text
 from actions.verification import verify_and_continue
@@ -83,7 +83,7 @@ class Negotiation:
         self.lang = language(tracker)
         self.text = latest_text(tracker)
         self.intent = latest_intent(tracker)
-        self.loan_ref = tracker.get_slot("verified_loan_ref")
+        self.loan_ref = verified_reference(tracker)
         self.services = services()
         self.events: list[EventType] = keep_verified()
         with self.services.db.unit_of_work() as session:
@@ -249,7 +249,7 @@ class Negotiation:
             return self.hand_over("stalling")
         if proposal.offers:
             self.present(proposal.offers)
-            say(self.dispatcher, "utter_choose_offer")
+            self.ask_choice(len(proposal.offers))
             return self.events
         if proposal.nearest is not None:
             say(self.dispatcher, "utter_agent_review")
@@ -270,6 +270,10 @@ class Negotiation:
                 concessions=concessions_text(terms, self.statement.currency, self.lang))
         self.set("offers_made", [str(i) for i in ids])
         self.set("stage", "offered")
+
+    def ask_choice(self, count: int) -> None:
+        """Ask which offer, with a button per offer and one for a person (plain-text payloads)."""
+        say(self.dispatcher, "utter_choose_offer", buttons=choice_buttons(count, self.lang))
 
     def hand_over(self, reason: str, proposed: Offer | None = None) -> list[EventType]:
         self.set("handoff_reason", reason)
@@ -307,7 +311,7 @@ class Negotiation:
         if result.nearest is not None:
             say(self.dispatcher, "utter_nearest_offer")
             self.present([result.nearest])
-            say(self.dispatcher, "utter_choose_offer")
+            self.ask_choice(1)
         self.set("proposed_offer", json.dumps({"counter_offer": str(amount), "status": result.status.value}))
         if result.promise_to_pay_available:
             self.other_routes()
@@ -365,8 +369,12 @@ class Negotiation:
     def confirm(self, index: int) -> list[EventType]:
         offer_id = int((self.slot("offers_made") or [])[index])
         with self.services.db.unit_of_work() as session:
-            terms = offer_by_id(session, offer_id, self.loan_ref)
-        self.set("pending_offer", json.dumps({"offer_record_id": offer_id, **terms}))
+            terms = offer_by_id(session, offer_id, self.loan_ref, self.tracker.sender_id)
+        if terms is None:
+            say(self.dispatcher, "utter_no_plan_to_accept")
+            return self.events
+        # Only the offer's id: what is signed is read back from the database, never from a slot.
+        self.set("pending_offer", json.dumps({"offer_record_id": offer_id}))
         self.set("stage", "confirm")
         say(self.dispatcher, "utter_confirm_terms", monthly=self.money(Decimal(terms["monthly"])),
             months=terms["months"], first_payment=self.day(_date(terms["first_payment"])),
@@ -396,23 +404,33 @@ class Negotiation:
         say(self.dispatcher, "utter_how_can_i_help")
         return self.events
 
+    def pending_offer_id(self) -> int | None:
+        """The offer the borrower was asked to confirm (its id only; anything else in the slot is ignored)."""
+        try:
+            value = json.loads(self.slot("pending_offer") or "null")
+            return int(value["offer_record_id"]) if isinstance(value, dict) else None
+        except (ValueError, TypeError, KeyError):
+            return None
+
     def accept(self) -> list[EventType]:
-        pending = self.slot("pending_offer")
-        if self.slot("stage") != "confirm" or not pending:
+        offer_id = self.pending_offer_id()
+        if self.slot("stage") != "confirm" or offer_id is None:
             if self.slot("stage") == "offered":
                 say(self.dispatcher, "utter_which_option")
             else:
                 say(self.dispatcher, "utter_no_plan_to_accept")
             return self.events
-        terms = json.loads(pending)
-        offer_id = terms.pop("offer_record_id", None)
         settings = self.services.settings
         now = utc_now()
         with self.services.db.unit_of_work() as session:
+            terms = offer_by_id(session, offer_id, self.loan_ref, self.tracker.sender_id)
+            if terms is None:  # not an offer shown in this conversation for this loan
+                say(self.dispatcher, "utter_no_plan_to_accept")
+                return self.events
             repository = AccountRepository(session)
             borrower = repository.borrower_of(repository.loan_by_reference(self.loan_ref))
             verified_at = self.tracker.get_slot("verified_at")
-            agreement = sign_agreement(
+            signed = sign_agreement(
                 session, conversation_id=self.tracker.sender_id, loan_reference=self.loan_ref,
                 borrower_name=borrower.full_name, language=self.lang, terms=terms, offer_record_id=offer_id,
                 acceptance_text=self.text, now=now,
@@ -421,42 +439,56 @@ class Negotiation:
                     "lender": settings.lender_name,
                     "borrower_name": borrower.full_name,
                     "currency": self.statement.currency,
-                    "verification": f"loan reference + date of birth in chat ({self.tracker.get_latest_input_channel()}), "
-                                    f"verified at {_utc_text(verified_at)}",
+                    "verification": {
+                        "method": "loan_reference_and_date_of_birth",
+                        "channel": self.tracker.get_latest_input_channel(),
+                        "verified_at": _utc_text(verified_at),
+                    },
                     "balance": {
                         "principal": str(self.statement.outstanding_principal),
                         "overdue_interest": str(self.statement.overdue_interest),
                         "fees": str(self.statement.late_fees + self.statement.penalty_interest),
                         "arrears": str(self.statement.arrears),
                     },
-                    "default_conditions": "A payment more than 30 days late ends this plan; the remaining balance "
-                                          "is then handled under the original contract.",
+                    "default_after_days_late": 30,
                     "dispute_channel": settings.dispute_channel,
                     "acceptance_text": self.text[:2000],
                     "accepted_at": now.isoformat(timespec="seconds") + "Z",
                     "conversation_id": self.tracker.sender_id,
                 },
             )
-            reference = agreement.reference
+            reference = signed.agreement.reference
+            signed_terms = json.loads(signed.agreement.terms_json)["terms"]
         url = agreement_url(settings.public_base_url, settings.link_secret, reference)
-        first = terms["schedule"][0] if terms["schedule"] else {"amount": terms["monthly"], "due": terms["first_payment"]}
-        say(self.dispatcher, "utter_agreement_signed", reference=reference, url=url,
-            first_amount=self.money(Decimal(first["amount"])), first_payment=self.day(_date(first["due"])))
-        self.dispatcher.utter_message(json_message={"agreement_ref": reference, "agreement_url": url})
+        schedule = signed_terms["schedule"]
+        first = schedule[0] if schedule else {"amount": signed_terms["monthly"], "due": signed_terms["first_payment"]}
+        say(self.dispatcher, "utter_agreement_signed" if signed.created else "utter_agreement_already_signed",
+            reference=reference, first_amount=self.money(Decimal(first["amount"])),
+            first_payment=self.day(_date(first["due"])))
+        say(self.dispatcher, "utter_agreement_link", reference=reference, url=url)
         self.set("stage", "agreed")
         self.set("pending_offer", None)
         self.set("agreement_ref", reference)
         return self.events
 
 
+def choice_buttons(count: int, lang: str) -> list[dict[str, str]]:
+    """One button per offer and one for a person; each sends text the borrower could have typed."""
+    option = "方案{}" if lang == "zh" else "Option {}"
+    person = "转人工" if lang == "zh" else "Talk to a person"
+    return [{"title": option.format(n), "payload": option.format(n)} for n in range(1, count + 1)] + [
+        {"title": person, "payload": person}]
+
+
 def _date(value: str) -> date:
     return date.fromisoformat(value)
 
 
-def _utc_text(timestamp) -> str:
+def _utc_text(timestamp) -> str | None:
+    """A slot's epoch seconds as ISO text in UTC ("2026-12-01T15:04:05"), None when unknown."""
     if not timestamp:
-        return "-"
-    return datetime.fromtimestamp(float(timestamp), tz=timezone.utc).isoformat(timespec="seconds")
+        return None
+    return datetime.fromtimestamp(float(timestamp), tz=timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 class ActionNegotiate(BorrowerAction):
@@ -466,6 +498,6 @@ class ActionNegotiate(BorrowerAction):
         return "action_negotiate"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if not is_verified(tracker):
+        if verified_reference(tracker) is None:
             return await verify_and_continue(dispatcher, tracker)
         return Negotiation(dispatcher, tracker).run()

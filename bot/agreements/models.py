@@ -44,7 +44,7 @@ class Agreement(Base):
     reference = Column(String(40), nullable=False, unique=True)
     loan_reference = Column(String(32), nullable=False, index=True)
     conversation_id = Column(String(200), nullable=False)
-    offer_record_id = Column(ForeignKey("offer_records.id"), nullable=True)
+    offer_record_id = Column(ForeignKey("offer_records.id"), nullable=True, unique=True)  # one agreement per offer
     borrower_name = Column(String(200), nullable=False)
     language = Column(String(5), nullable=False)
     policy_version = Column(String(40), nullable=False)

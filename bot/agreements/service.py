@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.agreements.models import Agreement, OfferRecord, PromiseToPay
@@ -27,9 +29,10 @@ def record_offer(session: Session, *, conversation_id: str, loan_reference: str,
     return record.id
 
 
-def offer_by_id(session: Session, offer_id: int, loan_reference: str) -> dict | None:
+def offer_by_id(session: Session, offer_id: int, loan_reference: str, conversation_id: str) -> dict | None:
+    """The terms of an offer shown in this conversation for this loan; None for any other offer."""
     record = session.get(OfferRecord, offer_id)
-    if record is None or record.loan_reference != loan_reference:
+    if record is None or record.loan_reference != loan_reference or record.conversation_id != conversation_id[:200]:
         return None
     return json.loads(record.terms_json)
 
@@ -63,10 +66,28 @@ def new_agreement_reference(now: datetime) -> str:
     return f"AGR-{now:%Y%m%d}-{secrets.token_hex(3).upper()}"
 
 
+@dataclass(frozen=True)
+class Signed:
+    """The agreement for an offer, and whether this call wrote it (False: it existed already)."""
+
+    agreement: Agreement
+    created: bool
+
+
+def agreement_for_offer(session: Session, offer_record_id: int) -> Agreement | None:
+    return session.execute(
+        select(Agreement).where(Agreement.offer_record_id == offer_record_id)).scalar_one_or_none()
+
+
 def sign_agreement(session: Session, *, conversation_id: str, loan_reference: str, borrower_name: str,
-                   language: str, terms: dict, offer_record_id: int | None, record: dict,
-                   acceptance_text: str, now: datetime) -> Agreement:
-    """Write the immutable agreement: the accepted terms plus everything the record must show."""
+                   language: str, terms: dict, offer_record_id: int, record: dict,
+                   acceptance_text: str, now: datetime) -> Signed:
+    """Write the immutable agreement for an offer, once: a repeated or retried acceptance of the
+    same offer returns the agreement already signed (the unique constraint on `offer_record_id`
+    settles two acceptances racing in different processes)."""
+    existing = agreement_for_offer(session, offer_record_id)
+    if existing is not None:
+        return Signed(existing, created=False)
     agreement = Agreement(
         reference=new_agreement_reference(now), loan_reference=loan_reference,
         conversation_id=conversation_id[:200], offer_record_id=offer_record_id, borrower_name=borrower_name,
@@ -74,13 +95,28 @@ def sign_agreement(session: Session, *, conversation_id: str, loan_reference: st
         terms_json=json.dumps({**record, "terms": terms}, ensure_ascii=False),
         acceptance_text=acceptance_text[:2000], accepted_at=now,
     )
-    session.add(agreement)
-    if offer_record_id is not None:
-        offer = session.get(OfferRecord, offer_record_id)
-        if offer is not None:
-            offer.status = "accepted"
+    try:
+        with session.begin_nested():
+            session.add(agreement)
+            session.flush()
+    except IntegrityError:
+        winner = agreement_for_offer(session, offer_record_id)
+        if winner is None:
+            raise
+        return Signed(winner, created=False)
+    offer = session.get(OfferRecord, offer_record_id)
+    if offer is not None:
+        offer.status = "accepted"
     session.flush()
-    return agreement
+    return Signed(agreement, created=True)
+
+
+def latest_agreement(session: Session, loan_reference: str) -> Agreement | None:
+    """The loan's most recent agreement: the plan account questions are answered from."""
+    return session.execute(
+        select(Agreement).where(Agreement.loan_reference == loan_reference)
+        .order_by(Agreement.accepted_at.desc(), Agreement.id.desc()).limit(1)
+    ).scalar_one_or_none()
 
 
 def agreement_by_reference(session: Session, reference: str) -> Agreement | None:

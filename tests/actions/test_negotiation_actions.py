@@ -8,7 +8,9 @@ from decimal import Decimal
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from actions.common import services, utc_now
 from actions.negotiation import ActionNegotiate, chosen_option
+from bot.verification.sessions import start_verified_session
 from bot.agreements.models import Agreement, OfferRecord
 from bot.agreements.links import agreement_token
 from tests.actions.conftest import make_tracker, responses, run, slot_events
@@ -17,9 +19,13 @@ from tests.actions.conftest import make_tracker, responses, run, slot_events
 class Borrower:
     """Carries slots from turn to turn as Rasa would."""
 
-    def __init__(self, loan_ref: str, language: str = "en") -> None:
+    def __init__(self, loan_ref: str, language: str = "en", conversation_id: str = "test-conversation") -> None:
         self.slots = {"verified": True, "verified_loan_ref": loan_ref, "verified_at": time.time(),
                       "language": language, "stage": "cause"}
+        # Verified as the server records it (the slots alone verify nothing).
+        with services().db.unit_of_work() as session:
+            start_verified_session(session, conversation_id=conversation_id, loan_reference=loan_ref,
+                                   channel="rest", now=utc_now())
 
     async def says(self, text: str, intent: str, domain: dict) -> list[dict]:
         messages, events = await run(ActionNegotiate(), make_tracker(text, intent, slots=self.slots), domain)
@@ -54,7 +60,8 @@ async def test_alex_medical_bills_gets_a_term_extension_and_signs(services, doma
     assert responses(await alex.says("option 1", "choose_option", domain)) == ["utter_confirm_terms"]
     messages = await alex.says("I agree", "accept_agreement", domain)
     signed = by_response(messages, "utter_agreement_signed")[0]
-    assert signed["reference"].startswith("AGR-") and "/agreements/" in signed["url"]
+    link = by_response(messages, "utter_agreement_link")[0]
+    assert signed["reference"].startswith("AGR-") and "/agreements/" in link["url"]
     with services.db.unit_of_work() as session:
         agreement = session.execute(select(Agreement)).scalar_one()
         record = json.loads(agreement.terms_json)

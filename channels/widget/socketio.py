@@ -6,9 +6,9 @@ write that conversation for ever. Here the server issues the session:
 
 - `session_request {}` (or with a token that is not valid) starts a new conversation: the
   server makes a random session id and a resume token and answers `session_confirm
-  {session_id, resume_token}`;
-- `session_request {resume_token}` resumes that conversation and rotates the token: the
-  old one stops working (only the current token's hash is stored, `sessions.py`);
+  {session_id, resume_token, resumed: false}`;
+- `session_request {resume_token}` resumes that conversation (`resumed: true`) and rotates
+  the token: the old one stops working (only the current token's hash is stored, `sessions.py`);
 - the socket's conversation is bound server-side to its sid (`sio.save_session`), and
   `user_uttered` always speaks for that conversation: a `session_id` sent by the client is
   ignored. A socket is only ever in the room of its own conversation.
@@ -138,6 +138,7 @@ class WidgetSocketIOInput(SocketIOInput):
             token = (data or {}).get("resume_token") if isinstance(data, dict) else None
             sessions = self._sessions()
             issued = await asyncio.to_thread(sessions.resume, token) if isinstance(token, str) else None
+            resumed = issued is not None
             if issued is None:
                 issued = await asyncio.to_thread(sessions.start)
             bound = await sio.get_session(sid, namespace=namespace)
@@ -147,8 +148,8 @@ class WidgetSocketIOInput(SocketIOInput):
             room = conversation_id(issued.session_id)
             await sio.save_session(sid, {"conversation_id": room}, namespace=namespace)
             sio.enter_room(sid, room, namespace=namespace)  # sync in python-socketio 5.9
-            await sio.emit("session_confirm", {"session_id": issued.session_id, "resume_token": issued.token},
-                           room=sid, namespace=namespace)
+            confirm = {"session_id": issued.session_id, "resume_token": issued.token, "resumed": resumed}
+            await sio.emit("session_confirm", confirm, room=sid, namespace=namespace)
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: Text, data: Any) -> None:

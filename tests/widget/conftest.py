@@ -99,7 +99,9 @@ class Widget:
     # -- actions
     def goto(self) -> "Widget":
         self.page.goto(self.web_url + "/")
-        self.page.wait_for_function("() => window.DebtAssistantWidget && window.DebtAssistantWidget.sessionId")
+        # The server issues the conversation once the socket is up (session_confirm).
+        self.page.wait_for_function("() => window.DebtAssistantWidget && window.DebtAssistantWidget.sessionId"
+                                    " && window.DebtAssistantWidget.sessionId()", timeout=REPLY_TIMEOUT_MS)
         return self
 
     def open(self) -> "Widget":

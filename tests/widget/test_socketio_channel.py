@@ -149,10 +149,11 @@ async def test_a_token_resumes_once_and_the_rotated_token_stops_working(widget_s
     resumed = await reload.connect(resume_token=issued["resume_token"])
     assert resumed["session_id"] == issued["session_id"]
     assert resumed["resume_token"] != issued["resume_token"]
+    assert resumed["resumed"] is True and issued["resumed"] is False
 
     thief = client()
     stolen = await thief.connect(resume_token=issued["resume_token"])  # the old, rotated token
-    assert stolen["session_id"] != issued["session_id"]
+    assert stolen["session_id"] != issued["session_id"] and stolen["resumed"] is False
     await thief.say("how much do I owe")
     await thief.next()
     assert agent.messages[-1].sender_id == "web:" + stolen["session_id"]

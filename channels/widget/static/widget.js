@@ -22,9 +22,10 @@
   var STORAGE_PREFIX = "debtAssistant:v1:";
   var MAX_STORED_MESSAGES = 300;
   var MAX_TEXT_LENGTH = 4000;
+  // bot/messages/limits.py: every channel refuses longer borrower messages.
+  var MAX_MESSAGE_CHARS = 2000;
   var TYPING_TIMEOUT_MS = 20000;
   var OFFLINE_GRACE_MS = 1500;
-  var AGENT_MERGE_WINDOW_MS = 3000;
 
   var STRINGS = {
     en: {
@@ -46,7 +47,6 @@
       typing: "Assistant is typing…",
       pending: "Waiting to send",
       empty: "Write a message to start, for example “hi”.",
-      agreement: "Open your agreement",
       attachment: "Open attachment",
       opensNewTab: "(opens in a new tab)"
     },
@@ -69,7 +69,6 @@
       typing: "智能助理正在输入…",
       pending: "等待发送",
       empty: "发送一条消息开始对话，例如“你好”。",
-      agreement: "查看您的协议",
       attachment: "打开附件",
       opensNewTab: "（在新标签页打开）"
     }
@@ -109,9 +108,9 @@
     delete memoryStore[key];
   }
 
-  /** 256 random bits as 64 hex characters: session ids must not be guessable. */
-  function newSessionId() {
-    var bytes = new Uint8Array(32);
+  /** Random hex for local message ids (conversation ids are issued by the server). */
+  function newLocalId() {
+    var bytes = new Uint8Array(8);
     window.crypto.getRandomValues(bytes);
     var hex = "";
     for (var i = 0; i < bytes.length; i++) hex += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
@@ -125,14 +124,16 @@
     } catch (e) { return []; }
   }
 
-  var sessionId = storeGet("session");
+  // The server issues the conversation and a resume token that it replaces on every use;
+  // only the token is kept, so a copied id grants nothing and a copied token only until the
+  // borrower's widget next reconnects. (v1 kept a client-made session id: no longer accepted.)
+  storeRemove("session");
+  var sessionId = null; // this page's conversation, as the server confirmed it
   var transcript = loadTranscript();
   var lastActivity = transcript.length ? transcript[transcript.length - 1].ts : 0;
-  if (!/^[0-9a-f]{32,}$/.test(sessionId || "") ||
-      (lastActivity && Date.now() - lastActivity > config.historyHours * 3600 * 1000)) {
-    sessionId = newSessionId();
+  if (lastActivity && Date.now() - lastActivity > config.historyHours * 3600 * 1000) {
     transcript = [];
-    storeSet("session", sessionId);
+    storeRemove("token");
     storeRemove("transcript");
   }
 
@@ -258,33 +259,30 @@
   function obj(value) { return value && typeof value === "object" && !Array.isArray(value) ? value : {}; }
 
   /**
-   * One bot_uttered payload as a transcript entry, whatever shape Rasa gave it:
-   * {text, quick_replies|buttons}, {attachment}, {custom: {...}}, and the flattened
-   * shape Rasa's socket.io channel emits for custom payloads of the form {"data": {...}}.
+   * One bot_uttered event as a transcript entry: {text, quick_replies, links} (the server's
+   * one payload shape, channels/widget/socketio.py) or Rasa's {attachment}.
    */
   function normaliseIncoming(raw) {
     if (typeof raw === "string") raw = { text: raw };
     raw = obj(raw);
-    var custom = obj(raw.custom);
-    var meta = obj(raw.metadata);
     var message = {
-      id: newSessionId().slice(0, 16),
+      id: newLocalId(),
       from: "bot",
       ts: Date.now(),
-      text: str(raw.text) || str(custom.text),
+      text: str(raw.text),
       buttons: [],
       links: []
     };
-    var agent = str(raw.agent_name) || str(custom.agent_name) || str(meta.agent_name);
-    if (!agent) {
-      // The agent console puts the name in the text ("Ada (agent): …"), the one form every
-      // channel delivers (channels/console/rasa_api.py); show it as the agent's own bubble.
-      var labelled = AGENT_TEXT_EN.exec(message.text) || AGENT_TEXT_ZH.exec(message.text);
-      if (labelled) { agent = labelled[1].trim(); message.text = labelled[2]; }
+    // The agent console puts the name in the text ("Ada (agent): …"), the one form every
+    // channel delivers (channels/console/rasa_api.py); show it as the agent's own bubble.
+    var labelled = AGENT_TEXT_EN.exec(message.text) || AGENT_TEXT_ZH.exec(message.text);
+    if (labelled) {
+      message.from = "agent";
+      message.agent = labelled[1].trim().slice(0, 80);
+      message.text = labelled[2];
     }
-    if (agent) { message.from = "agent"; message.agent = agent.slice(0, 80); }
 
-    var buttons = raw.quick_replies || raw.buttons || custom.buttons || custom.quick_replies;
+    var buttons = raw.quick_replies || raw.buttons;
     if (Array.isArray(buttons)) {
       buttons.forEach(function (button) {
         button = obj(button);
@@ -293,11 +291,14 @@
       });
     }
 
-    [raw, custom, meta].forEach(function (source) {
-      var url = safeHttpUrl(source.agreement_url);
-      if (url) message.links.push({ url: url, kind: "agreement", ref: str(source.agreement_ref) });
-    });
-    var attachment = raw.attachment || custom.attachment;
+    if (Array.isArray(raw.links)) {
+      raw.links.forEach(function (link) {
+        link = obj(link);
+        var url = safeHttpUrl(link.url), title = str(link.title);
+        if (url && title) message.links.push({ url: url, kind: "link", title: title });
+      });
+    }
+    var attachment = raw.attachment;
     if (typeof attachment === "string") attachment = { payload: { src: attachment } };
     attachment = obj(attachment);
     var payload = obj(attachment.payload);
@@ -312,25 +313,8 @@
       return true;
     });
 
-    if (!message.text && !message.buttons.length && !message.links.length && !message.agent) return null;
+    if (!message.text && !message.buttons.length && !message.links.length) return null;
     return message;
-  }
-
-  /**
-   * Rasa's stock channel splits one bot event into separate emits (text first, then the
-   * custom payload). When a custom payload only says who spoke (or repeats the text just
-   * shown), label the bubble just received instead of adding a second one.
-   */
-  function mergeIntoPrevious(message) {
-    var previous = transcript[transcript.length - 1];
-    if (!message.agent || !previous || previous.from !== "bot" || previous.agent) return false;
-    if (Date.now() - previous.ts > AGENT_MERGE_WINDOW_MS) return false;
-    if (message.text && message.text !== previous.text) return false;
-    previous.from = "agent";
-    previous.agent = message.agent;
-    previous.buttons = previous.buttons.concat(message.buttons);
-    previous.links = previous.links.concat(message.links);
-    return true;
   }
 
   // ---------------------------------------------------------------- styles
@@ -437,7 +421,7 @@
     h("span", { "aria-hidden": "true" }), h("span", { "aria-hidden": "true" }), h("span", { "aria-hidden": "true" }), ui.typingText
   ]);
   ui.inputLabel = h("label", { for: "daw-input", class: "sr-only" });
-  ui.input = h("textarea", { id: "daw-input", rows: "1", enterkeyhint: "send", autocomplete: "off", maxlength: String(MAX_TEXT_LENGTH) });
+  ui.input = h("textarea", { id: "daw-input", rows: "1", enterkeyhint: "send", autocomplete: "off", maxlength: String(MAX_MESSAGE_CHARS) });
   ui.send = h("button", { type: "submit", class: "send" });
   ui.form = h("form", { class: "composer", novalidate: true }, [ui.inputLabel, ui.input, ui.send]);
   ui.panel = h("div", { id: "daw-panel", class: "panel", role: "dialog", "aria-modal": "false", hidden: true }, [
@@ -499,7 +483,7 @@
     ];
     if (!message.text) children.pop();
     var links = (message.links || []).map(function (link) {
-      var label = t(link.kind === "agreement" ? "agreement" : "attachment") + (link.ref ? " " + link.ref : "");
+      var label = link.kind === "link" ? str(link.title) : t("attachment") + (link.ref ? " " + link.ref : "");
       return safeLink(link.url, label);
     }).filter(Boolean);
     if (links.length) children.push(h("div", { class: "links" }, links));
@@ -612,7 +596,7 @@
 
   /** Queue a borrower message; it goes out as soon as the session is confirmed on a live socket. */
   function sendToAssistant(payload, displayText) {
-    addMessage({ id: newSessionId().slice(0, 16), from: "user", ts: Date.now(), text: str(displayText),
+    addMessage({ id: newLocalId(), from: "user", ts: Date.now(), text: str(displayText),
       payload: str(payload), language: language, status: "pending", buttons: [], links: [] });
     flushPending();
   }
@@ -621,9 +605,9 @@
     if (!socket || !sessionReady || !socket.connected) return;
     transcript.forEach(function (message) {
       if (message.status !== "pending") return;
+      // No session id: the server speaks for the conversation this socket was given.
       socket.emit("user_uttered", {
         message: message.payload || message.text,
-        session_id: sessionId,
         metadata: { language: message.language || language }
       });
       message.status = "sent";
@@ -638,11 +622,6 @@
     var message = normaliseIncoming(raw);
     if (!message) return;
     showTyping(false);
-    if (mergeIntoPrevious(message)) {
-      saveTranscript();
-      rerenderMessage(transcript[transcript.length - 1]);
-      return;
-    }
     addMessage(message);
   }
 
@@ -661,9 +640,22 @@
     socket.on("connect", function () {
       // A fresh socket id after every (re)connect: Rasa must put it in the session's room again.
       sessionReady = false;
-      socket.emit("session_request", { session_id: sessionId });
+      // Read at the moment of asking: another tab of the site may have rotated it since.
+      var token = storeGet("token");
+      socket.emit("session_request", token ? { resume_token: token } : {});
     });
-    socket.on("session_confirm", function () {
+    socket.on("session_confirm", function (confirmed) {
+      confirmed = obj(confirmed);
+      if (typeof confirmed.session_id !== "string" || typeof confirmed.resume_token !== "string") return;
+      if (!confirmed.resumed && transcript.some(function (m) { return m.status !== "pending"; })) {
+        // The old conversation cannot be resumed (token expired or used elsewhere): the server
+        // started a new one, so the transcript shown must not pretend otherwise.
+        transcript = transcript.filter(function (m) { return m.status === "pending"; });
+        saveTranscript();
+        renderTranscript();
+      }
+      sessionId = confirmed.session_id;
+      storeSet("token", confirmed.resume_token);
       sessionReady = true;
       showOffline(false);
       flushPending();
@@ -682,9 +674,9 @@
 
   function startNewConversation(ask) {
     if (ask && !window.confirm(t("confirmNew"))) return;
-    sessionId = newSessionId();
+    sessionId = null;
     transcript = [];
-    storeSet("session", sessionId);
+    storeRemove("token");
     storeRemove("transcript");
     renderTranscript();
     showTyping(false);

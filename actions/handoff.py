@@ -8,6 +8,7 @@ conversation. The agent console resumes it and triggers
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Text
@@ -22,6 +23,8 @@ from bot.accounts.repository import AccountRepository
 from bot.handoff.queue import EscalationQueue, approved_offer_of
 from bot.handoff.triggers import trigger_for
 from bot.language import format_date, format_money
+
+log = logging.getLogger(__name__)
 
 # Slots the negotiation fills; copied into the summary as they are when present.
 CONTEXT_SLOTS = ("hardship_cause", "monthly_income", "monthly_costs", "offers_made")
@@ -135,17 +138,25 @@ def present_offer_values(offer: dict[str, Any], lang: str) -> dict[str, Any]:
 
 
 class ActionAgentHandedBack(BorrowerAction):
-    """The agent handed back: say so, and present the plan the agent approved, if any."""
+    """The agent handed back: say so, and present the plan the agent approved to a verified borrower.
+
+    The intent can be typed by anyone (`/EXTERNAL_agent_handed_back`), so the action acts only on a
+    hand-back the console recorded in the database (taken once), and states a plan only to a
+    borrower verified server-side.
+    """
 
     def name(self) -> Text:
         return "action_agent_handed_back"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        say(dispatcher, "utter_back_with_bot")
         with services().db.unit_of_work() as session:
-            escalation = EscalationQueue(session).latest_for(tracker.sender_id)
+            escalation = EscalationQueue(session).take_hand_back(tracker.sender_id, utc_now())
             offer = approved_offer_of(escalation) if escalation is not None else None
-        if not offer:
+        if escalation is None:
+            log.warning("hand-back intent without a hand-back recorded by the console: ignored")
+            return []
+        say(dispatcher, "utter_back_with_bot")
+        if not offer or not is_verified(tracker):
             return []
         say(dispatcher, "utter_present_approved_offer", **present_offer_values(offer, language(tracker)))
         return [SlotSet("pending_offer", json.dumps(offer, ensure_ascii=False))]

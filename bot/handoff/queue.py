@@ -17,7 +17,7 @@ An offer (proposed or approved) is JSON: {"monthly": "500.00", "months": 6,
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, select, update
@@ -27,7 +27,11 @@ from bot.handoff.models import (
     AGENT, CLAIMED, CLOSED, SUPERVISOR, WAITING, Escalation, EscalationNote,
 )
 
-OUTCOMES = ("handed_back", "plan_agreed", "dispute_logged", "referred_to_support", "message_taken",
+HANDED_BACK = "handed_back"
+# The console triggers the hand-back intent right after recording it; later, nothing is waiting.
+HAND_BACK_WINDOW = timedelta(minutes=10)
+
+OUTCOMES = (HANDED_BACK, "plan_agreed", "dispute_logged", "referred_to_support", "message_taken",
             "no_response", "resolved_other")
 
 # Who may approve an offer that needs a given authority.
@@ -187,7 +191,36 @@ class EscalationQueue:
     # -- ending ------------------------------------------------------------------
     def hand_back(self, escalation: Escalation, now: datetime) -> None:
         """The bot takes over again: the escalation is closed with the outcome `handed_back`."""
-        self.close(escalation, "handed_back", now)
+        summary = summary_of(escalation)
+        if summary.pop("hand_back_taken_at", None):  # an earlier hand-back that Rasa could not complete
+            escalation.summary = json.dumps(summary, ensure_ascii=False)
+        self.close(escalation, HANDED_BACK, now)
+
+    def take_hand_back(self, conversation_id: str, now: datetime) -> Escalation | None:
+        """The conversation's hand-back that the console recorded in the last few minutes, once.
+
+        The bot acts on a hand-back only through this: a borrower who types the console's intent
+        finds nothing here, and a hand-back is taken at most once (compare-and-set on the summary,
+        so two deliveries at once cannot both take it).
+        """
+        escalation = self.latest_for(conversation_id)
+        if (escalation is None or escalation.status != CLOSED or escalation.outcome != HANDED_BACK
+                or escalation.closed_at is None or not now - HAND_BACK_WINDOW <= escalation.closed_at <= now):
+            return None
+        summary = summary_of(escalation)
+        if summary.get("hand_back_taken_at"):
+            return None
+        taken = json.dumps({**summary, "hand_back_taken_at": now.isoformat(timespec="seconds")}, ensure_ascii=False)
+        result = self.session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation.id, Escalation.summary == escalation.summary)
+            .values(summary=taken)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            return None
+        self.session.refresh(escalation)
+        return escalation
 
     def close(self, escalation: Escalation, outcome: str, now: datetime) -> None:
         """Close an open escalation. Atomic: of two agents closing or handing back at once, one
@@ -216,7 +249,9 @@ class EscalationQueue:
 
 
 def authority_needed(offer: dict[str, Any]) -> str:
-    return str(offer.get("authority") or AGENT)
+    """The authority an offer needs; one that does not say (a borrower's counter-offer) needs a supervisor."""
+    authority = offer.get("authority")
+    return authority if authority in _APPROVERS else SUPERVISOR
 
 
 def may_approve(escalation: Escalation, role: str) -> bool:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,11 +11,12 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Services, use_services
+from actions.common import Services, use_services, utc_now
 from actions.handoff import ActionAgentHandedBack, ActionHandoff
 from bot.config import load_settings
 from bot.handoff.queue import EscalationQueue, summary_of
 from bot.negotiation import load_policy
+from bot.verification.service import LockoutRule, Outcome, verify_identity
 from tests.conftest import PROJECT_ROOT
 
 
@@ -53,6 +54,15 @@ def escalation(services):
         return EscalationQueue(session).open_for("conv-1")
 
 
+def verified_slots(services) -> dict:
+    """Verify conv-1 as the server does (recorded in the database) and return the matching slots."""
+    with services.db.unit_of_work() as session:
+        result = verify_identity(session, loan_reference="HCF-1001", date_of_birth=date(1988, 4, 12),
+                                 conversation_id="conv-1", channel="socketio", now=utc_now(), rule=LockoutRule())
+    assert result.outcome is Outcome.VERIFIED
+    return {"verified": True, "verified_loan_ref": "HCF-1001", "verified_at": time.time()}
+
+
 async def test_request_for_a_person_records_a_waiting_escalation_and_pauses(services, domain):
     dispatcher = CollectingDispatcher()
     events = await ActionHandoff().run(dispatcher, tracker("request_human", ["hi", "I want a person"]), domain)
@@ -67,10 +77,10 @@ async def test_request_for_a_person_records_a_waiting_escalation_and_pauses(serv
 
 
 async def test_a_verified_borrower_escalates_with_account_and_hardship_context(services, domain):
-    slots = {"verified": True, "verified_loan_ref": "HCF-1001", "verified_at": time.time(),
-             "hardship_cause": "medical", "monthly_income": "8000", "offers_made": "6 x 500 CNY",
+    slots = {**verified_slots(services), "hardship_cause": "medical", "monthly_income": "8000", "offers_made": "6 x 500 CNY",
              "proposed_offer": json.dumps({"monthly": "400.00", "months": 12, "authority": "agent"})}
     await ActionHandoff().run(CollectingDispatcher(), tracker("complain", ["this is unfair"], **slots), domain)
+    assert escalation(services).reason == "complain"
     summary = summary_of(escalation(services))
     assert summary["loan_ref"] == "HCF-1001" and summary["currency"] == "CNY"
     assert float(summary["arrears"]) > 0
@@ -85,14 +95,15 @@ async def test_self_harm_hears_the_crisis_line_first_and_is_urgent(services, dom
     assert responses(dispatcher)[0] == "utter_crisis_support"
     assert dispatcher.messages[0]["crisis_line"] == services.settings.crisis_line
     assert "utter_handoff_waiting" in responses(dispatcher)
-    assert escalation(services).priority == 1
+    assert (escalation(services).reason, escalation(services).priority) == ("self_harm", 1)
 
 
 async def test_a_third_party_is_told_nothing_and_offered_to_leave_a_message(services, domain):
     dispatcher = CollectingDispatcher()
-    slots = {"verified": True, "verified_loan_ref": "HCF-1001", "verified_at": time.time()}
-    await ActionHandoff().run(dispatcher, tracker("third_party", ["I'm calling for my husband"], **slots), domain)
+    await ActionHandoff().run(dispatcher, tracker("third_party", ["I'm calling for my husband"],
+                                                  **verified_slots(services)), domain)
     assert responses(dispatcher) == ["utter_third_party"]
+    assert escalation(services).reason == "third_party"
     assert all("arrears" not in m and "loan_ref" not in m for m in dispatcher.messages)
 
 
@@ -115,27 +126,42 @@ async def test_a_reason_set_by_the_negotiation_is_used_and_cleared(services, dom
 async def test_chinese_borrowers_are_answered_in_chinese(services, domain):
     dispatcher = CollectingDispatcher()
     await ActionHandoff().run(dispatcher, tracker("request_human", ["转人工"], language="zh"), domain)
-    assert escalation(services).language == "zh"
+    assert (escalation(services).reason, escalation(services).language) == ("request_human", "zh")
     # The zh variation is picked by Rasa from the `language` slot; the domain must have one.
     variations = domain["responses"]["utter_handoff_waiting"]
     assert any(v.get("condition") == [{"type": "slot", "name": "language", "value": "zh"}] for v in variations)
 
 
-async def test_hand_back_presents_the_approved_offer_and_sets_pending_offer(services, domain):
-    offer = {"monthly": "500.00", "months": 6, "first_payment": "2026-12-05", "total": "3000.00",
-             "currency": "CNY", "authority": "agent"}
+OFFER = {"monthly": "500.00", "months": 6, "first_payment": "2026-12-05", "total": "3000.00",
+         "currency": "CNY", "authority": "agent"}
+
+
+def escalation_with_approved_offer(services, *, hand_back_at: datetime | None) -> None:
+    """conv-1 escalated for approval, the plan approved by Ada, handed back at `hand_back_at` (None: still hers)."""
+    now = utc_now()
     with services.db.unit_of_work() as session:
         queue = EscalationQueue(session)
         opened, _ = queue.open(conversation_id="conv-1", channel="socketio", reason="needs_approval", priority=3,
-                               summary={"verified": True, "language": "en", "proposed_offer": offer},
-                               language="en", now=datetime(2026, 11, 28))
-        queue.claim(opened.id, "ada", datetime(2026, 11, 28))
+                               summary={"verified": True, "language": "en", "proposed_offer": OFFER},
+                               language="en", now=now)
+        queue.claim(opened.id, "ada", now)
         session.refresh(opened)
-        queue.approve_offer(opened, "ada", "agent", datetime(2026, 11, 28))
-        queue.hand_back(opened, datetime(2026, 11, 28))
+        queue.approve_offer(opened, "ada", "agent", now)
+        if hand_back_at is not None:
+            queue.hand_back(opened, hand_back_at)
+
+
+async def handed_back(services, domain, **slots) -> tuple[list[str], CollectingDispatcher, list[dict]]:
     dispatcher = CollectingDispatcher()
-    events = await ActionAgentHandedBack().run(dispatcher, tracker("EXTERNAL_agent_handed_back", ["/x"]), domain)
-    assert responses(dispatcher) == ["utter_back_with_bot", "utter_present_approved_offer"]
+    events = await ActionAgentHandedBack().run(
+        dispatcher, tracker("EXTERNAL_agent_handed_back", ["/EXTERNAL_agent_handed_back"], **slots), domain)
+    return responses(dispatcher), dispatcher, events
+
+
+async def test_hand_back_presents_the_approved_offer_to_a_verified_borrower(services, domain):
+    escalation_with_approved_offer(services, hand_back_at=utc_now())
+    said, dispatcher, events = await handed_back(services, domain, **verified_slots(services))
+    assert said == ["utter_back_with_bot", "utter_present_approved_offer"]
     presented = dispatcher.messages[1]
     assert presented["months"] == 6 and "500.00" in presented["monthly"] and "3,000.00" in presented["total"]
     assert presented["first_payment"] == "5 December 2026"
@@ -143,7 +169,49 @@ async def test_hand_back_presents_the_approved_offer_and_sets_pending_offer(serv
     assert json.loads(slot["value"])["monthly"] == "500.00"
 
 
+@pytest.mark.parametrize("slots", [
+    {"verified": False},
+    {"verified": True, "verified_loan_ref": "HCF-1001"},  # the slots claim it; the database does not
+], ids=["unverified", "claimed-by-slots-only"])
+async def test_an_unverified_borrower_hears_the_bot_is_back_but_no_plan(services, domain, slots):
+    escalation_with_approved_offer(services, hand_back_at=utc_now())
+    said, _, events = await handed_back(services, domain, **slots, verified_at=time.time())
+    assert said == ["utter_back_with_bot"] and events == []
+
+
+async def test_a_typed_hand_back_intent_while_the_agent_holds_the_conversation_does_nothing(services, domain):
+    escalation_with_approved_offer(services, hand_back_at=None)
+    said, _, events = await handed_back(services, domain, **verified_slots(services))
+    assert said == [] and events == []
+
+
+async def test_a_hand_back_is_acted_on_once(services, domain):
+    escalation_with_approved_offer(services, hand_back_at=utc_now())
+    slots = verified_slots(services)
+    first, _, _ = await handed_back(services, domain, **slots)
+    again, _, events = await handed_back(services, domain, **slots)  # typed by the borrower afterwards
+    assert first == ["utter_back_with_bot", "utter_present_approved_offer"]
+    assert again == [] and events == []
+
+
+async def test_an_old_hand_back_is_not_acted_on(services, domain):
+    escalation_with_approved_offer(services, hand_back_at=utc_now() - timedelta(hours=3))
+    said, _, events = await handed_back(services, domain, **verified_slots(services))
+    assert said == [] and events == []
+
+
+async def test_a_typed_hand_back_intent_without_any_escalation_does_nothing(services, domain):
+    said, _, events = await handed_back(services, domain)
+    assert said == [] and events == []
+
+
 async def test_hand_back_without_an_offer_only_says_the_bot_is_back(services, domain):
-    dispatcher = CollectingDispatcher()
-    events = await ActionAgentHandedBack().run(dispatcher, tracker("EXTERNAL_agent_handed_back", ["/x"]), domain)
-    assert responses(dispatcher) == ["utter_back_with_bot"] and events == []
+    with services.db.unit_of_work() as session:
+        queue = EscalationQueue(session)
+        opened, _ = queue.open(conversation_id="conv-1", channel="socketio", reason="request_human", priority=3,
+                               summary={"verified": False, "language": "en"}, language="en", now=utc_now())
+        queue.claim(opened.id, "ada", utc_now())
+        session.refresh(opened)
+        queue.hand_back(opened, utc_now())
+    said, _, events = await handed_back(services, domain)
+    assert said == ["utter_back_with_bot"] and events == []

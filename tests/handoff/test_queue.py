@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, timedelta
 
 import pytest
 
 from bot.handoff.models import CLAIMED, CLOSED, WAITING
-from bot.handoff.queue import EscalationQueue, NotAllowed, approved_offer_of, summary_of
+from bot.handoff.queue import EscalationQueue, NotAllowed, approved_offer_of, may_approve, summary_of
 from bot.storage import Database
+from tests.handoff.races import assert_one_claim_won, assert_one_close_won, claim_race, close_race, run_at_once
 
 T0 = datetime(2026, 11, 28, 10, 0)
 
@@ -69,69 +69,42 @@ def test_claiming_moves_an_escalation_from_waiting_to_mine(database):
         assert queue.get(escalation_id).status == CLAIMED
 
 
-def test_of_many_agents_claiming_at_once_exactly_one_wins(tmp_path):
+def race_database(tmp_path, name: str) -> Database:
     from bot.storage.schema import migrate
 
-    url = f"sqlite:///{tmp_path / 'race.db'}"
+    url = f"sqlite:///{tmp_path / name}"
     migrate(url)
-    db = Database(url)
-    escalation_id = open_one(db, "contested")
-    barrier = threading.Barrier(12)
-    wins: list[str] = []
+    return Database(url)
 
-    def agent(name: str) -> None:
-        barrier.wait()
-        with db.unit_of_work() as session:
-            if EscalationQueue(session).claim(escalation_id, name, T0):
-                wins.append(name)
 
-    threads = [threading.Thread(target=agent, args=(f"agent{i}",)) for i in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    with db.unit_of_work() as session:
-        holder = EscalationQueue(session).get(escalation_id).claimed_by
-    db.dispose()
-    assert len(wins) == 1 and holder == wins[0]
+def test_of_many_agents_claiming_at_once_exactly_one_wins(tmp_path):
+    db = race_database(tmp_path, "race.db")
+    try:
+        race, holder = claim_race(db)
+    finally:
+        db.dispose()
+    assert_one_claim_won(race, holder)
 
 
 def test_of_an_agent_and_a_supervisor_closing_at_once_exactly_one_wins(tmp_path):
-    from bot.storage.schema import migrate
+    db = race_database(tmp_path, "close-race.db")
+    try:
+        race, final = close_race(db)
+    finally:
+        db.dispose()
+    assert_one_close_won(race, final)
 
-    url = f"sqlite:///{tmp_path / 'close-race.db'}"
-    migrate(url)
-    db = Database(url)
-    escalation_id = open_one(db, "contested")
-    with db.unit_of_work() as session:
-        EscalationQueue(session).claim(escalation_id, "ada", T0)
-    barrier = threading.Barrier(2)
-    outcomes: dict[str, str] = {}
 
-    def closer(name: str, outcome: str) -> None:
-        with db.unit_of_work() as session:
-            queue = EscalationQueue(session)
-            escalation = queue.get(escalation_id)  # both read it while it is still claimed
-            barrier.wait()
-            try:
-                queue.close(escalation, outcome, T0)
-                outcomes[name] = "closed"
-            except NotAllowed:
-                outcomes[name] = "refused"
+def test_a_crashing_racer_fails_the_race():
+    """The race helpers cannot pass over a thread that raised (they once swallowed it)."""
+    def crash(barrier):
+        barrier.wait()
+        raise RuntimeError("database is locked")
 
-    threads = [threading.Thread(target=closer, args=("ada", "handed_back")),
-               threading.Thread(target=closer, args=("sam", "resolved_other"))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    with db.unit_of_work() as session:
-        final = EscalationQueue(session).get(escalation_id)
-        state = (final.status, final.outcome)
-    db.dispose()
-    assert sorted(outcomes.values()) == ["closed", "refused"]
-    winner = next(name for name, result in outcomes.items() if result == "closed")
-    assert state == ("closed", {"ada": "handed_back", "sam": "resolved_other"}[winner])
+    race = run_at_once({"ok": lambda barrier: barrier.wait() or True, "crashing": crash})
+    assert isinstance(race.crashes["crashing"], RuntimeError)
+    with pytest.raises(AssertionError, match="crashed"):
+        assert_one_claim_won(race, "ok")
 
 
 def handed_back_by_ada(database) -> int:
@@ -172,8 +145,10 @@ OFFER = {"monthly": "500.00", "months": 6, "first_payment": "2026-12-05", "total
 
 
 @pytest.mark.parametrize("authority, role, allowed", [
-    ("agent", "agent", True), ("agent", "supervisor", True),
+    ("bot", "agent", True), ("agent", "agent", True), ("agent", "supervisor", True),
     ("supervisor", "agent", False), ("supervisor", "supervisor", True),
+    # An offer that does not say which authority it needs (a borrower's counter-offer) fails closed.
+    (None, "agent", False), (None, "supervisor", True), ("", "agent", False), ("anyone", "agent", False),
 ])
 def test_offers_are_approved_within_the_role_limits(database, authority, role, allowed):
     escalation_id = open_one(database, "conv", reason="needs_approval", summary={
@@ -189,6 +164,20 @@ def test_offers_are_approved_within_the_role_limits(database, authority, role, a
             with pytest.raises(NotAllowed):
                 queue.approve_offer(escalation, "someone", role, T0)
             assert escalation.approved_offer is None
+
+
+def test_a_counter_offer_without_an_authority_is_not_agent_approvable(database):
+    """The negotiation stores a borrower's counter-offer without an authority: only a supervisor may approve."""
+    counter = {"counter_offer": "100", "status": "below_floor"}
+    escalation_id = open_one(database, "conv", reason="needs_approval", summary={
+        "verified": True, "language": "en", "proposed_offer": counter})
+    with database.unit_of_work() as session:
+        queue = EscalationQueue(session)
+        escalation = queue.get(escalation_id)
+        assert not may_approve(escalation, "agent") and may_approve(escalation, "supervisor")
+        with pytest.raises(NotAllowed, match="supervisor"):
+            queue.approve_offer(escalation, "ada", "agent", T0)
+        assert escalation.approved_offer is None
 
 
 def test_rejecting_an_offer_leaves_a_note_and_no_approval(database):

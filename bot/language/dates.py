@@ -23,6 +23,9 @@ from bot.language.references import prepare_without_refs
 MAX_AGE_YEARS = 120
 # A promise further out than this is not a promise the assistant can book.
 MAX_PROMISE_DAYS = 2 * 366
+# dateparser reads the whole message as one date expression, so a long message finds none; its
+# tokeniser recurses once per token (RecursionError on "1 " * 1000, measured).
+_DATEPARSER_MAX_CHARS = 100
 
 
 @dataclass(frozen=True)
@@ -401,8 +404,12 @@ def parse_future_date(text: str, today: date) -> date | None:
         result = _english_rules(prepared, today)
     if result is _UNMATCHED:
         # bare amounts ("500") make dateparser invent dates, so it only sees
-        # texts without long numbers
-        worth_trying = re.search(r"\w", prepared) and not re.search(r"\d{3,}", prepared)
+        # texts without long numbers; and only short ones (see _DATEPARSER_MAX_CHARS)
+        worth_trying = (
+            len(prepared) <= _DATEPARSER_MAX_CHARS
+            and re.search(r"\w", prepared)
+            and not re.search(r"\d{3,}", prepared)
+        )
         result = _dateparser_fallback(prepared.strip(), today) if worth_trying else None
     if not isinstance(result, date):
         return None

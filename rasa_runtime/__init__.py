@@ -21,16 +21,24 @@ no class has goes to Rasa's own function (the `topic` special case, the default,
 Graph pruning: for every message Rasa recomputes which nodes of the model's graph the requested
 targets need, by a recursive walk that revisits shared dependencies: ~6% of the CPU. The graph of
 a loaded model does not change, so the answer is kept per schema and target list.
+
+Privacy, not speed: a failed call to an endpoint raises Rasa's `ClientResponseError`, whose message
+carried the whole response body; Rasa logs it with the traceback of every failed custom action, and
+rasa_sdk's error answer echoes the request, so the borrower's tracker (dates of birth included)
+reached Rasa's error log. The message now gives the status and the body's size only; the body
+stays on the exception (`.text`), where Rasa reads an action's rejection from it.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
+import aiohttp
 import jsonschema
 from rasa.core.actions.action import RemoteAction
 from rasa.engine.graph import GraphSchema
 from rasa.shared.core.events import Event
 from rasa.shared.utils.common import all_subclasses
+from rasa.utils.endpoints import ClientResponseError
 
 _RASA_VALIDATE_ACTION_RESULT = RemoteAction._validate_action_result
 _RASA_RESOLVE_BY_TYPE = Event.resolve_by_type
@@ -105,9 +113,16 @@ def minimal_graph_schema(schema: GraphSchema, targets: list[str] | None = None) 
     return cache[key]
 
 
+def _client_response_error_init(error: ClientResponseError, status: int, message: str, text: bytes | str) -> None:
+    """Rasa's `ClientResponseError.__init__`, with a message that leaves the response body out of every log."""
+    error.status, error.message, error.text = status, message, text
+    aiohttp.ClientError.__init__(error, f"{status}, {message}, response body of {len(text)} bytes not shown")
+
+
 def install() -> None:
     """Install the fixes (idempotent)."""
     action_response_check()  # built now: a Rasa whose schema has another shape fails at start-up
     RemoteAction._validate_action_result = _validate_action_result
     Event.resolve_by_type = staticmethod(resolve_event_type)
     GraphSchema.minimal_graph_schema = minimal_graph_schema
+    ClientResponseError.__init__ = _client_response_error_init

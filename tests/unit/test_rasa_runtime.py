@@ -159,3 +159,51 @@ def test_the_pruned_graph_is_rasas_and_is_computed_once_per_target_list():
     assert schema.minimal_graph_schema(["intent"]) is pruned
     assert set(schema.minimal_graph_schema(["features"]).nodes) == {"tokens", "features"}
     assert set(schema.minimal_graph_schema().nodes) == {"tokens", "features", "intent"}
+
+
+DATE_OF_BIRTH = "1988-04-12"
+
+
+async def test_a_failed_action_is_logged_without_the_request_it_carried(unused_tcp_port):
+    """rasa_sdk answered a failed action with the request; Rasa logged that body with the traceback."""
+    import traceback
+
+    from aiohttp import web
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.exceptions import RasaException
+
+    rasa_runtime.install()
+
+    async def failing_action_server(request: web.Request) -> web.Response:
+        return web.json_response({"error": "boom", "request_body": await request.json()}, status=500)
+
+    app = web.Application()
+    app.router.add_post("/webhook", failing_action_server)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
+    try:
+        tracker = DialogueStateTracker.from_events("rest:someone", [UserUttered(f"HCF-1001 {DATE_OF_BIRTH}")])
+        action = RemoteAction("action_verify_identity",
+                              EndpointConfig(f"http://127.0.0.1:{unused_tcp_port}/webhook"))
+        with pytest.raises(RasaException) as failure:
+            await action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator({}), tracker,
+                             Domain.empty())
+    finally:
+        await runner.cleanup()
+    logged = "".join(traceback.format_exception(failure.value))  # what Rasa's logger.exception writes
+    assert "500" in logged and "action_verify_identity" in logged
+    assert DATE_OF_BIRTH not in logged
+    assert DATE_OF_BIRTH.encode() in failure.value.__cause__.text  # still there for whoever handles it
+
+
+def test_a_rejected_action_is_still_read_from_the_response_body():
+    from rasa.utils.endpoints import ClientResponseError
+
+    rasa_runtime.install()
+    error = ClientResponseError(400, "Bad Request", b'{"action_name": "action_x", "error": "no"}')
+    assert error.status == 400 and b"action_x" in error.text and "action_x" not in str(error)

@@ -5,7 +5,7 @@ import abc
 import logging
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.config import Settings, load_settings
 from bot.negotiation import Policy, load_policy
 from bot.storage import Database
+from bot.verification.sessions import Verification, current_verification as verification_of
 
 log = logging.getLogger(__name__)
 
@@ -70,16 +71,38 @@ def say(dispatcher: CollectingDispatcher, response: str, **values: Any) -> None:
     )
 
 
+def current_verification(tracker: Tracker) -> Verification | None:
+    """This conversation's verification as the server recorded it, while in use; None otherwise.
+
+    Decided from the database for `tracker.sender_id`, never from slots alone: whoever
+    reaches the action server can send any slots. The `verified` slot must also be set,
+    so that Rasa's own resets (restart, a new session) still end verification. Using the
+    verification renews its idle period (VERIFICATION_IDLE_MINUTES).
+    """
+    if tracker.get_slot("verified") is not True:
+        return None
+    idle = timedelta(minutes=services().settings.verification_idle_minutes)
+    with services().db.unit_of_work() as session:
+        return verification_of(session, tracker.sender_id, now=utc_now(), idle=idle)
+
+
+def verified_reference(tracker: Tracker) -> str | None:
+    """The loan reference this conversation is verified for, from the server's record; None when not verified."""
+    verification = current_verification(tracker)
+    return verification.loan_reference if verification else None
+
+
 def is_verified(tracker: Tracker) -> bool:
-    """Verified in this session and active within the configured idle period."""
-    if tracker.get_slot("verified") is not True or not tracker.get_slot("verified_loan_ref"):
-        return False
-    verified_at = tracker.get_slot("verified_at") or 0
-    return time.time() - float(verified_at) < services().settings.verification_idle_minutes * 60
+    """Verified by the server for this conversation and active within the idle period."""
+    return current_verification(tracker) is not None
 
 
 def keep_verified() -> list[EventType]:
-    """Renew the idle timer of a verified borrower."""
+    """Slot events that keep the dialogue's view of a verified borrower current.
+
+    The server-side idle period is renewed by `current_verification` (every check is
+    activity); the slot only mirrors it for the transcript.
+    """
     return [SlotSet("verified_at", time.time())]
 
 

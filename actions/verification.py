@@ -13,8 +13,17 @@ from actions.common import (
     BorrowerAction, keep_verified, is_verified, language, latest_text, say, services, today, utc_now,
 )
 from actions.statements import next_step_after_arrears, tell_arrears
-from bot.language import format_date, parse_date_of_birth, parse_loan_ref
-from bot.verification.service import LockoutRule, Outcome, verify_identity
+from bot.language import parse_date_of_birth, parse_loan_ref
+from bot.verification.service import Lock, Outcome, verify_identity
+from bot.verification.settings import lender_timezone, lockout_rule
+from bot.verification.wording import pause_end_text
+
+# Each pause is explained in its own words: the borrower should know what to do next.
+PAUSE_RESPONSES = {
+    Lock.CONVERSATION: "utter_verification_locked_conversation",
+    Lock.CONVERSATION_REFERENCE: "utter_verification_locked",
+    Lock.REFERENCE: "utter_verification_locked_reference",
+}
 
 
 async def verify_or_prompt(
@@ -41,8 +50,7 @@ async def verify_or_prompt(
         say(dispatcher, "utter_ask_loan_ref")
         return False, [SlotSet("pending_dob", dob_text)]
 
-    settings = services().settings
-    rule = LockoutRule(settings.verification_max_attempts, settings.verification_lock_minutes)
+    rule = lockout_rule(services().settings)
     with services().db.unit_of_work() as session:
         result = verify_identity(
             session,
@@ -60,8 +68,8 @@ async def verify_or_prompt(
             SlotSet("verified", True), SlotSet("verified_loan_ref", result.loan_reference),
         ] + keep_verified()
     if result.outcome is Outcome.LOCKED:
-        until = result.locked_until.strftime("%H:%M UTC") + ", " + format_date(result.locked_until.date(), language(tracker))
-        say(dispatcher, "utter_verification_locked", locked_until=until)
+        until = pause_end_text(result.locked_until, language(tracker), lender_timezone())
+        say(dispatcher, PAUSE_RESPONSES[result.lock], locked_until=until)
         return False, cleared
     say(dispatcher, "utter_verification_failed", attempts_left=result.attempts_left)
     return False, cleared

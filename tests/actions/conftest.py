@@ -10,10 +10,11 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Services, use_services
+from actions.common import Services, use_services, utc_now
 from bot.config import load_settings
 from bot.demo.seed import seed_demo_data
 from bot.negotiation import load_policy
+from bot.verification.sessions import start_verified_session
 from tests.conftest import PROJECT_ROOT
 
 
@@ -63,3 +64,11 @@ def responses(messages: list[dict]) -> list[str]:
 
 def slot_events(events: list[dict]) -> dict:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def record_verification(db, loan_ref: str, sender: str = "test-conversation") -> None:
+    """Record on the server that `sender` has verified `loan_ref` just now, as a successful
+    `action_verify_identity` would: actions decide from this record, never from slots alone."""
+    with db.unit_of_work() as session:
+        start_verified_session(session, conversation_id=sender, loan_reference=loan_ref, channel="rest",
+                               now=utc_now())

@@ -3,12 +3,19 @@ from __future__ import annotations
 
 import time
 
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
 from actions.account import ActionShowArrears, ActionStopContact
+from actions.common import utc_now
 from actions.conversation import ActionFallback
 from actions.verification import ActionVerifyIdentity
 from bot.accounts.models import ContactOptOut
-from tests.actions.conftest import make_tracker, responses, run, slot_events
-from sqlalchemy import select
+from bot.verification.models import VerificationAttempt, VerifiedSession
+from bot.verification.settings import lender_timezone
+from bot.verification.wording import pause_end_text
+from tests.actions.conftest import make_tracker, record_verification, responses, run, slot_events
 
 
 async def test_identity_in_one_message_verifies_and_states_the_arrears(services, domain):
@@ -51,10 +58,80 @@ async def test_arrears_before_verification_disclose_nothing(services, domain):
 
 
 async def test_verification_expires_after_the_idle_period(services, domain):
-    stale = time.time() - services.settings.verification_idle_minutes * 60 - 5
-    messages, _ = await run(ActionShowArrears(), make_tracker("how much do I owe", "ask_arrears", slots={
-        "verified": True, "verified_loan_ref": "HCF-1001", "verified_at": stale}), domain)
+    _, events = await run(ActionVerifyIdentity(), make_tracker("HCF-1001 12/04/1988", "provide_identity"), domain)
+    idle = timedelta(minutes=services.settings.verification_idle_minutes)
+    with services.db.unit_of_work() as session:
+        session.execute(update(VerifiedSession).values(last_seen_at=utc_now() - idle - timedelta(seconds=5)))
+    fresh_slots = {**slot_events(events), "verified_at": time.time()}  # the slot's own clock is not the judge
+    messages, _ = await run(ActionShowArrears(), make_tracker("how much do I owe", "ask_arrears", slots=fresh_slots),
+                            domain)
     assert responses(messages) == ["utter_ask_identity"]
+
+
+FORGED = {"verified": True, "verified_loan_ref": "HCF-1001", "verified_at": time.time()}
+
+
+async def test_slots_claiming_verification_without_the_servers_record_disclose_nothing(services, domain):
+    messages, events = await run(ActionShowArrears(), make_tracker("how much do I owe", "ask_arrears",
+                                                                   slots=FORGED), domain)
+    assert responses(messages) == ["utter_ask_identity"]
+    assert not any("arrears" in m or "loan_ref" in m for m in messages)
+    messages, _ = await run(ActionVerifyIdentity(), make_tracker("it's me", "provide_identity", slots=FORGED), domain)
+    assert responses(messages) == ["utter_ask_identity"]
+
+
+async def test_verification_in_one_conversation_does_not_verify_another_with_the_same_slots(services, domain):
+    messages, events = await run(ActionVerifyIdentity(), make_tracker(
+        "HCF-1001 12/04/1988", "provide_identity", sender="conversation-a"), domain)
+    assert "utter_arrears" in responses(messages)
+    copied = slot_events(events)  # conversation A's slots, sent by someone else as conversation B
+    messages, _ = await run(ActionShowArrears(), make_tracker(
+        "how much do I owe", "ask_arrears", slots=copied, sender="conversation-b"), domain)
+    assert responses(messages) == ["utter_ask_identity"]
+    messages, _ = await run(ActionShowArrears(), make_tracker(
+        "how much do I owe", "ask_arrears", slots=copied, sender="conversation-a"), domain)
+    assert responses(messages) == ["utter_arrears"] and messages[0]["loan_ref"] == "HCF-1001"
+
+
+async def test_the_servers_record_decides_which_loan_whatever_the_slot_says(services, domain):
+    record_verification(services.db, "HCF-4004")
+    messages, _ = await run(ActionShowArrears(), make_tracker("how much do I owe", "ask_arrears", slots=FORGED),
+                            domain)
+    assert responses(messages) == ["utter_nothing_overdue"] and messages[0]["loan_ref"] == "HCF-4004"
+
+
+async def test_after_the_dialogue_resets_its_slots_the_borrower_verifies_again(services, domain):
+    record_verification(services.db, "HCF-1001")  # still on record, but Rasa restarted the conversation
+    messages, _ = await run(ActionShowArrears(), make_tracker("how much do I owe", "ask_arrears"), domain)
+    assert responses(messages) == ["utter_ask_identity"]
+
+
+async def test_stop_contact_with_forged_slots_is_recorded_without_a_loan(services, domain):
+    await run(ActionStopContact(), make_tracker("stop contacting me", "stop_contact", slots=FORGED), domain)
+    with services.db.unit_of_work() as session:
+        assert session.execute(select(ContactOptOut.loan_reference)).scalars().all() == [None]
+
+
+async def test_a_conversation_trying_many_references_is_told_plainly_when_it_may_try_again(services, domain):
+    chinese = {"language": "zh"}
+    for ref in ["HCF-1001", "HCF-2002", "HCF-3003", "HCF-4004"]:
+        messages, _ = await run(ActionVerifyIdentity(), make_tracker(
+            f"{ref} 1990年1月1日", "provide_identity", slots=chinese), domain)
+        assert responses(messages) == ["utter_verification_failed"]
+    messages, _ = await run(ActionVerifyIdentity(), make_tracker(
+        "HCF-5005 1990年1月1日", "provide_identity", slots=chinese), domain)
+    assert responses(messages) == ["utter_verification_locked_conversation"]
+    with services.db.unit_of_work() as session:
+        fifth = session.execute(select(func.max(VerificationAttempt.attempted_at))).scalar_one()
+    said = pause_end_text(fifth + timedelta(minutes=30), "zh", lender_timezone())
+    assert messages[0]["locked_until"] == said and said.startswith(str(fifth.year)) and "（" in said
+    zh_text = domain["responses"]["utter_verification_locked_conversation"][0]["text"]
+    assert "{locked_until}" in zh_text and "对话" in zh_text
+    # Even the right pair is refused now, and nothing is disclosed.
+    messages, events = await run(ActionVerifyIdentity(), make_tracker(
+        "HCF-2002 1992年11月3日", "provide_identity", slots=chinese), domain)
+    assert responses(messages) == ["utter_verification_locked_conversation"]
+    assert "verified" not in slot_events(events)
 
 
 async def test_database_down_gets_a_clear_answer_then_recovers(services, domain, tmp_path):

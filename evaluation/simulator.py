@@ -130,7 +130,8 @@ class RestTarget:
         return [message.get("text", "") for message in response.json()]
 
     def tracker(self, sender: str) -> dict:
-        response = requests.get(f"{self.url}/conversations/{sender}/tracker", params={"token": self.token},
+        # The REST channel keeps a sender's conversation as `rest:<sender>` (channels/rest).
+        response = requests.get(f"{self.url}/conversations/rest:{sender}/tracker", params={"token": self.token},
                                 timeout=30)
         response.raise_for_status()
         return response.json()

@@ -12,10 +12,14 @@ from typing import Iterator
 
 import requests
 
+from bot.handoff.queue import EscalationQueue
+from bot.storage import Database
 from tests.conftest import PROJECT_ROOT
 
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
 MODEL = PROJECT_ROOT / "models" / "assistant.tar.gz"
+# How each channel names its conversations (channels/rest, channels/widget, channels/telegram).
+CHANNEL_PREFIXES = ("rest:", "web:", "telegram:")
 
 
 def free_port() -> int:
@@ -37,6 +41,7 @@ class Stack:
             "RASA_PORT": str(self.rasa_port),
             "ACTION_PORT": str(self.action_port),
             "RASA_API_TOKEN": "e2e-token",
+            "ACTION_SERVER_TOKEN": "-e2e-action-token",  # a leading "-" once broke start-up (issue 9, item 8)
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "TF_INTRA_OP_PARALLELISM_THREADS": "1",
             "TF_INTER_OP_PARALLELISM_THREADS": "1",
@@ -65,12 +70,11 @@ class Stack:
 
     def start(self) -> None:
         self.processes = [
-            # rasa_sdk alone, as in the Procfile: no Rasa/TensorFlow import, a fraction of the memory.
-            self._spawn("actions", [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
-                                    "--port", str(self.action_port)]),
-            # `rasa run` with our fixes (rasa_runtime), as in the Procfile.
+            # The guarded action server, as in the Procfile: rasa_sdk without Rasa/TensorFlow, a fraction of the memory.
+            self._spawn("actions", [str(VENV_BIN / "python"), "-m", "action_server"]),
+            # `rasa run` with our fixes (rasa_runtime), as in the Procfile; the API token comes from the environment.
             self._spawn("rasa", [str(VENV_BIN / "python"), "-m", "rasa_runtime", "run", "--model", str(MODEL),
-                                 "--enable-api", "--auth-token", "e2e-token", "--port", str(self.rasa_port),
+                                 "--enable-api", "--port", str(self.rasa_port),
                                  "--endpoints", str(self.var_dir / "endpoints.yml"),
                                  "--credentials", str(self.var_dir / "credentials.yml")]),
         ]
@@ -143,15 +147,37 @@ class Stack:
         self.stop()
         self.start()
 
+    @contextlib.contextmanager
+    def database(self) -> Iterator[Database]:
+        """The application database the servers use (read by tests to check what was recorded)."""
+        database = Database(self.env.get("DATABASE_URL") or f"sqlite:///{self.var_dir / 'app.db'}")
+        try:
+            yield database
+        finally:
+            database.dispose()
+
+    def escalation_reason(self, conversation_id: str) -> str | None:
+        """Why the latest escalation of a conversation was opened."""
+        with self.database() as database, database.unit_of_work() as session:
+            escalation = EscalationQueue(session).latest_for(conversation_id)
+            return escalation.reason if escalation else None
+
     def say(self, sender: str, text: str) -> list[str]:
-        """Send one borrower message over the REST channel; the bot's replies as text."""
+        """Send one message as REST sender `sender` (conversation `rest:<sender>`); the replies' texts.
+
+        For callers that only need REST (the simulator, the PostgreSQL/Redis test); conversation
+        tests use tests/e2e/borrowers.py, which speaks every channel.
+        """
         response = requests.post(f"{self.url}/webhooks/rest/webhook",
                                  json={"sender": sender, "message": text}, timeout=60)
         response.raise_for_status()
-        return [message.get("text", "") for message in response.json()]
+        return [message.get("text") or (message.get("custom") or {}).get("text", "") for message in response.json()]
 
-    def tracker(self, sender: str) -> dict:
-        response = requests.get(f"{self.url}/conversations/{sender}/tracker",
+    def tracker(self, conversation_id: str) -> dict:
+        """A conversation's tracker; a bare id (no `rest:`/`web:`/`telegram:`) is a REST sender's."""
+        if not conversation_id.startswith(CHANNEL_PREFIXES):
+            conversation_id = "rest:" + conversation_id
+        response = requests.get(f"{self.url}/conversations/{conversation_id}/tracker",
                                 params={"token": "e2e-token"}, timeout=30)
         response.raise_for_status()
         return response.json()

@@ -1,9 +1,10 @@
-"""Asking for a person reaches the handoff from every point of a conversation."""
+"""Asking for a person reaches the handoff from every point of a conversation, on every channel,
+and the escalation records why."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
+
+from channels.console.rasa_api import RasaConversations
 
 pytestmark = pytest.mark.slow
 
@@ -20,22 +21,51 @@ STATES = {
 
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize("ask", ["I want to talk to a real person", "转人工"])
-def test_asking_for_a_person_pauses_the_bot_within_two_turns(fresh_stack, state, ask):
-    me = f"e2e-{uuid.uuid4().hex}"
+def test_asking_for_a_person_pauses_the_bot_within_two_turns(fresh_stack, borrower, state, ask):
     for text in STATES[state]:
-        fresh_stack.say(me, text)
-    replies = fresh_stack.say(me, ask)
-    if not any(e.get("event") == "pause" for e in fresh_stack.tracker(me)["events"]):
-        replies = fresh_stack.say(me, ask)  # the second turn
-    assert any(e.get("event") == "pause" for e in fresh_stack.tracker(me)["events"]), (state, replies)
+        borrower.say(text)
+    replies = borrower.say(ask)
+    if not borrower.paused():
+        replies = borrower.say(ask)  # the second turn
+    assert borrower.paused(), (state, replies)
+    assert fresh_stack.escalation_reason(borrower.conversation_id) == "request_human"
     assert replies, "the borrower is told what happens next"
-    assert fresh_stack.say(me, "hello?") == []  # the bot stays quiet while a person has it
+    assert borrower.say("hello?") == []  # the bot stays quiet while a person has it
+
+
+def test_the_person_button_hands_over_from_the_offers(fresh_stack, borrower):
+    for text in ALEX[:4]:
+        borrower.say(text)
+    borrower.press("Talk to a person")
+    assert borrower.paused()
+    assert fresh_stack.escalation_reason(borrower.conversation_id) == "request_human"
 
 
 @pytest.mark.parametrize("text", ["honestly I don't want to live anymore", "我真的不想活了"])
-def test_a_mention_of_self_harm_gets_support_and_an_urgent_person(fresh_stack, text):
-    me = f"e2e-{uuid.uuid4().hex}"
-    fresh_stack.say(me, "HCF-1001 1988-04-12" if text.isascii() else "HCF-2002 1992-11-03")
-    replies = "\n".join(fresh_stack.say(me, text))
+def test_a_mention_of_self_harm_gets_support_and_an_urgent_person(fresh_stack, borrower, text):
+    borrower.say("HCF-1001 1988-04-12" if text.isascii() else "HCF-2002 1992-11-03")
+    replies = "\n".join(borrower.say(text))
     assert "400-161-9995" in replies  # the crisis line from configuration, before anything else
-    assert any(e.get("event") == "pause" for e in fresh_stack.tracker(me)["events"])
+    assert borrower.paused()
+    assert fresh_stack.escalation_reason(borrower.conversation_id) == "self_harm"
+
+
+def test_an_agent_speaks_then_hands_back_and_the_bot_resumes_verified(fresh_stack, borrower):
+    borrower.say("HCF-1001 1988-04-12")
+    borrower.say("I want to talk to a real person")
+    assert borrower.paused()
+    assert fresh_stack.escalation_reason(borrower.conversation_id) == "request_human"
+    console = RasaConversations(fresh_stack.url, "e2e-token")  # as the agent console drives Rasa
+    try:
+        console.send_as_agent(borrower.conversation_id, "Ada", "Hi, Ada here.", "en")
+        texts = [e.get("text") for e in borrower.tracker()["events"] if e["event"] == "bot"]
+        assert texts[-1] == "Ada (agent): Hi, Ada here."
+        if borrower.channel != "rest":  # REST has no way to push; the others show it at once
+            assert borrower.pushed(1) == ["Ada (agent): Hi, Ada here."]
+        console.resume(borrower.conversation_id)
+        console.hand_back_intent(borrower.conversation_id)
+    finally:
+        console.close()
+    if borrower.channel != "rest":
+        assert "back with the automated assistant" in "\n".join(borrower.pushed(1))
+    assert "3,930.00" in "\n".join(borrower.say("how much do I owe"))  # verified state kept

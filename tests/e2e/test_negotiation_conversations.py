@@ -1,12 +1,17 @@
-"""Issue 3's acceptance scenarios over the REST channel against the real servers."""
+"""Issue 3's negotiation scenarios against the real servers, over REST, the widget's socket.io
+and Telegram: the two seeded negotiations to a signed agreement, counter-offers, anti-stalling."""
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
+from sqlalchemy import func, select
+
+from bot.agreements.models import Agreement
 
 pytestmark = pytest.mark.slow
+
+REFERENCE = re.compile(r"AGR-\d{8}-[0-9A-F]{6}")
 
 
 def joined(replies: list[str]) -> str:
@@ -17,60 +22,71 @@ def money(text: str) -> list[float]:
     return [float(m.replace(",", "")) for m in re.findall(r"(?:CNY |¥)([\d,]+\.\d\d)", text)]
 
 
-def test_alex_medical_bills_term_extension_agreement_and_document(fresh_stack):
-    me = f"e2e-{uuid.uuid4().hex}"
-    fresh_stack.say(me, "hi")
-    assert "3,930.00" in joined(fresh_stack.say(me, "HCF-1001 12 April 1988"))
-    assert "income" in joined(fresh_stack.say(me, "I had a lot of medical bills after an operation"))
-    assert "essential costs" in joined(fresh_stack.say(me, "I take home 9,000 a month"))
-    offers = joined(fresh_stack.say(me, "rent, food and bills come to about 7200"))
+def agreements_for(stack, loan: str) -> int:
+    with stack.database() as database, database.unit_of_work() as session:
+        return session.execute(select(func.count()).where(Agreement.loan_reference == loan)).scalar_one()
+
+
+def sign_and_check(stack, borrower, accept: str, loan: str) -> str:
+    """Accept, then check the agreement end to end: reference, document link, saved turn, signed once."""
+    signed = joined(borrower.say(accept))
+    reference = REFERENCE.search(signed).group()
+    assert any("/agreements/" in url and reference in url for url in borrower.links()), borrower.last
+    assert borrower.tracker()["slots"]["agreement_ref"] == reference  # the turn was saved
+    again = joined(borrower.say(accept))  # a repeat answers with the same agreement
+    assert reference in again and agreements_for(stack, loan) == 1
+    return reference
+
+
+def test_alex_medical_bills_term_extension_agreement_and_document(fresh_stack, borrower):
+    borrower.say("hi")
+    assert "3,930.00" in joined(borrower.say("HCF-1001 12 April 1988"))
+    assert "income" in joined(borrower.say("I had a lot of medical bills after an operation"))
+    assert "essential costs" in joined(borrower.say("I take home 9,000 a month"))
+    offers = joined(borrower.say("rent, food and bills come to about 7200"))
     assert "1,800.00" in offers
     first = offers.split("Option 1:")[1].split("Option 2:")[0]
     assert "extended by" in first and "spread" in first
     assert money(first)[0] <= 1260.00  # 70% of the surplus, the policy's affordability share
-    confirm = joined(fresh_stack.say(me, "option 1"))
-    assert "I agree" in confirm
-    signed = joined(fresh_stack.say(me, "I agree"))
-    reference = re.search(r"AGR-\d{8}-[0-9A-F]{6}", signed).group()
-    url = re.search(r"https?://\S+/agreements/\S+", signed).group()
-    assert reference in url
+    assert {"Option 1", "Talk to a person"} <= set(borrower.buttons())
+    confirm = joined(borrower.press("Option 1"))
+    assert "I agree" in confirm and "I agree" in borrower.buttons()
+    sign_and_check(fresh_stack, borrower, "I agree", "HCF-1001")
 
 
-def test_wang_fang_job_loss_grace_period_with_interest_waived_in_chinese(fresh_stack):
-    me = f"e2e-{uuid.uuid4().hex}"
-    fresh_stack.say(me, "你好")
-    assert "2,400.00" in joined(fresh_stack.say(me, "HCF-2002 1992年11月3日"))
-    fresh_stack.say(me, "上个月我失业了，估计两个月左右能找到新工作")
-    fresh_stack.say(me, "现在没有收入")
-    offers = joined(fresh_stack.say(me, "每月必要开支大概三千"))
+def test_wang_fang_job_loss_grace_period_with_interest_waived_in_chinese(fresh_stack, borrower):
+    borrower.say("你好")
+    assert "2,400.00" in joined(borrower.say("HCF-2002 1992年11月3日"))
+    borrower.say("上个月我失业了，估计两个月左右能找到新工作")
+    borrower.say("现在没有收入")
+    offers = joined(borrower.say("每月必要开支大概三千"))
     assert "方案1" in offers and "无需还款" in offers and "减免" in offers
-    assert "我同意" in joined(fresh_stack.say(me, "选第一个"))
-    signed = joined(fresh_stack.say(me, "我同意"))
-    assert re.search(r"AGR-\d{8}-[0-9A-F]{6}", signed)
+    assert {"方案1", "转人工"} <= set(borrower.buttons())
+    assert "我同意" in joined(borrower.say("选第一个"))  # typed answers keep working
+    sign_and_check(fresh_stack, borrower, "我同意", "HCF-2002")
 
 
-def test_counter_offers_below_floor_and_within_limits(fresh_stack):
-    me = f"e2e-{uuid.uuid4().hex}"
-    fresh_stack.say(me, "HCF-1001 1988-04-12")
-    fresh_stack.say(me, "I lost some hours at work so my pay was cut")
-    fresh_stack.say(me, "my income is 9000 and my costs are 7200")
-    refused = joined(fresh_stack.say(me, "I can only pay 500 a month"))
+def test_counter_offers_below_floor_and_within_limits(fresh_stack, borrower):
+    borrower.say("HCF-1001 1988-04-12")
+    borrower.say("I lost some hours at work so my pay was cut")
+    borrower.say("my income is 9000 and my costs are 7200")
+    refused = joined(borrower.say("I can only pay 500 a month"))
     assert "can't set a plan" in refused or "longer than" in refused
     assert "nearest plan" in refused
-    accepted = joined(fresh_stack.say(me, "ok then can we do 1,200 per month"))
+    accepted = joined(borrower.say("ok then can we do 1,200 per month"))
     assert "1,200.00 a month works" in accepted and "I agree" in accepted
 
 
-def test_a_borrower_with_an_agreement_this_month_is_handed_to_a_person(fresh_stack):
-    first = f"e2e-{uuid.uuid4().hex}"
-    fresh_stack.say(first, "HCF-2002 1992-11-03")
-    fresh_stack.say(first, "我失业了，大概两个月能找到工作")
-    fresh_stack.say(first, "没有收入")
-    fresh_stack.say(first, "开支三千")
-    fresh_stack.say(first, "1")
-    fresh_stack.say(first, "我同意")
-    again = f"e2e-{uuid.uuid4().hex}"
-    fresh_stack.say(again, "HCF-2002 1992-11-03")
-    replies = joined(fresh_stack.say(again, "能不能再给我换一个还款方案"))
-    tracker = fresh_stack.tracker(again)
-    assert tracker["latest_event_time"] and any(e.get("event") == "pause" for e in tracker["events"]), replies
+def test_a_borrower_with_an_agreement_this_month_is_handed_to_a_person(fresh_stack, new_borrower):
+    first = new_borrower()
+    first.say("HCF-2002 1992-11-03")
+    first.say("我失业了，大概两个月能找到工作")
+    first.say("没有收入")
+    first.say("开支三千")
+    first.say("1")
+    first.say("我同意")
+    again = new_borrower()
+    again.say("HCF-2002 1992-11-03")
+    replies = again.say("能不能再给我换一个还款方案")
+    assert again.paused(), replies
+    assert fresh_stack.escalation_reason(again.conversation_id) == "stalling"

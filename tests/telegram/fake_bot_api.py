@@ -22,6 +22,7 @@ class ApiCall:
     params: Dict[str, Any]
     token: str
     status: int = 200  # what the fake answered; failed attempts are recorded too
+    result: Any = None  # what it answered with (a sent message carries its message_id)
 
 
 @dataclass
@@ -96,10 +97,12 @@ class FakeBotApi:
             # A failed call is recorded too: it shows how many attempts were made.
             self.calls.append(ApiCall(method, params, request.match_info["token"], failure.status))
             return self._error(failure)
-        self.calls.append(ApiCall(method, params, request.match_info["token"]))
+        call = ApiCall(method, params, request.match_info["token"])
+        self.calls.append(call)
         if method == "getUpdates":
             return await self._get_updates(params)
-        return web.json_response({"ok": True, "result": self._result(method, params)})
+        call.result = self._result(method, params)
+        return web.json_response({"ok": True, "result": call.result})
 
     def _take_failure(self, method: str) -> Optional[_Failure]:
         for index, failure in enumerate(self._failures):

@@ -3,20 +3,24 @@
   setup            migrate the database and create the demo data when missing
   reset-demo       re-create the demo borrowers as of today
   render-config    write var/endpoints.yml and var/credentials.yml from settings
-  show-settings    print where things run (no secrets)
+  show-settings    print where things run (no secrets: passwords in URLs shown as ***)
   export-env       print shell exports of the settings the Procfile needs
   agents ...       create, disable, reset-password, list console accounts (bot/handoff/cli.py)
 """
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
-from bot.config import Settings, load_settings
+from bot.config import Settings, load_settings, private_dir
 from bot.demo.seed import DEMO_LOANS, seed_demo_data
 from bot.negotiation import PolicyError, load_policy
 from bot.runtime_config import render_runtime_config
@@ -24,10 +28,31 @@ from bot.storage import Database
 from bot.storage.schema import migrate
 
 
+def redacted(url: str) -> str:
+    """`url` with its password, if any, shown as `***` (database and Redis URLs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{userinfo.split(':', 1)[0]}:***@{host}"))
+
+
+def sqlite_files(settings: Settings) -> list[Path]:
+    """The SQLite files of the app database and the tracker store (with their journals), where they exist."""
+    found = []
+    for url in (settings.database_url, settings.tracker_store_url):
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            main = Path(parsed.database)
+            found += [path for path in (main, *(Path(f"{main}{suffix}") for suffix in ("-wal", "-shm", "-journal")))
+                      if path.exists()]
+    return found
+
+
 def setup(settings: Settings, *, force_demo: bool = False) -> None:
     from bot.accounts.models import Loan
 
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.var_dir)
     policy = load_policy(settings.policy_path)  # an invalid policy stops set-up, naming the key
     print(f"policy {settings.policy_path.name} version {policy.version}: valid")
     migrate(settings.database_url)
@@ -49,6 +74,8 @@ def setup(settings: Settings, *, force_demo: bool = False) -> None:
             print(f"demo console account {username} created; password, shown once: {password}")
     finally:
         db.dispose()
+    for path in sqlite_files(settings):  # files made before umask 077 (older installs) become private too
+        path.chmod(0o600)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.cli")
     parser.add_argument("command", choices=["setup", "reset-demo", "render-config", "show-settings", "export-env"])
     args = parser.parse_args(argv)
+    os.umask(0o077)  # the databases, journals and files set-up creates are readable by this user only
     settings = load_settings()
     if args.command in ("setup", "reset-demo"):
         try:
@@ -72,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {path}")
     elif args.command == "export-env":
         exports = {
+            # No secret here: each process reads its own from the settings (no token on a command line).
             "RASA_PORT": settings.rasa_port, "ACTION_PORT": settings.action_port, "WEB_PORT": settings.web_port,
-            "RASA_API_TOKEN": settings.rasa_api_token,
             # One thread per TensorFlow pool: ~20% more NLU throughput here, same latency.
             "TF_INTRA_OP_PARALLELISM_THREADS": 1, "TF_INTER_OP_PARALLELISM_THREADS": 1,
             "TF_CPP_MIN_LOG_LEVEL": 3, "SQLALCHEMY_SILENCE_UBER_WARNING": 1,
@@ -81,11 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in exports.items():
             print(f"export {key}={shlex.quote(str(value))}")
     elif args.command == "show-settings":
-        print(f"database          {settings.database_url}")
-        print(f"tracker store     {settings.tracker_store_url}")
-        print(f"lock store        {'redis ' + settings.redis_url if settings.redis_url else 'in-memory'}")
+        print(f"database          {redacted(settings.database_url)}")
+        print(f"tracker store     {redacted(settings.tracker_store_url)}")
+        print(f"lock store        {'redis ' + redacted(settings.redis_url) if settings.redis_url else 'in-memory'}")
         print(f"Rasa              {settings.rasa_url}  (REST: /webhooks/rest/webhook, HTTP API token-protected)")
-        print(f"action server     {settings.action_server_url}")
+        print(f"action server     {settings.action_server_url}  (token-protected; listens on {settings.action_host})")
         print(f"web app           http://localhost:{settings.web_port}/  (demo page + widget; console at /console)")
         print(f"lender            {settings.lender_name}")
         print("Telegram          " + ("webhook at /webhooks/telegram/webhook (TELEGRAM_TOKEN set)"

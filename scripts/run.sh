@@ -3,6 +3,7 @@
 # Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+umask 077  # databases, logs and secrets every process creates are readable by this user only
 bash scripts/bootstrap.sh
 eval "$(.venv/bin/python -m bot.cli export-env)"
 .venv/bin/python -m bot.cli show-settings

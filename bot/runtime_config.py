@@ -5,13 +5,14 @@ Rasa's tracker and lock stores, the action server URL and the channels.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import urlparse
 
 import yaml
 from sqlalchemy.engine import make_url
 
-from bot.config import Settings
+from bot.config import Settings, private_dir
 
 
 # Rasa's SQL tracker store with cheaper statements (same table and rows): rasa_runtime/tracker_store.py.
@@ -50,7 +51,9 @@ def lock_store(redis_url: str | None) -> dict | None:
 
 def endpoints(settings: Settings) -> dict:
     config = {
-        "action_endpoint": {"url": settings.action_server_url},
+        # The action server refuses any call without this header (action_server/__init__.py).
+        "action_endpoint": {"url": settings.action_server_url,
+                            "headers": {"Authorization": f"Bearer {settings.action_server_token}"}},
         "tracker_store": tracker_store(settings.tracker_store_url),
     }
     lock = lock_store(settings.redis_url)
@@ -84,12 +87,20 @@ def credentials(settings: Settings) -> dict:
 
 
 def render_runtime_config(settings: Settings) -> list[Path]:
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    """Write var/endpoints.yml and var/credentials.yml, readable by their owner only.
+
+    They hold the action server's token and may hold the Telegram token and database passwords.
+    """
+    private_dir(settings.var_dir)
     written = []
     for name, content in (("endpoints.yml", endpoints(settings)), ("credentials.yml", credentials(settings))):
         path = settings.var_dir / name
-        path.write_text("# generated from settings by `python -m bot.cli render-config`\n"
-                        + yaml.safe_dump(content, sort_keys=False, allow_unicode=True))
-        path.chmod(0o600)  # may hold the Telegram token and database passwords
+        text = ("# generated from settings by `python -m bot.cli render-config`\n"
+                + yaml.safe_dump(content, sort_keys=False, allow_unicode=True))
+        # Created 0600 (no moment readable by others); an older, looser file is tightened first.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
         written.append(path)
     return written

@@ -43,14 +43,3 @@ def test_what_the_caller_gives_explicitly_is_kept(settings):
 def test_other_commands_are_left_alone(settings, argv):
     assert run_arguments(argv, settings) == argv
 
-
-def test_generated_secrets_are_safe_on_a_command_line(tmp_path, monkeypatch):
-    monkeypatch.setenv("APP_VAR_DIR", str(tmp_path))
-    for name in ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "LINK_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    generated = load_settings()
-    for secret in (generated.rasa_api_token, generated.action_server_token, generated.link_secret):
-        assert len(secret) == 64 and all(c in "0123456789abcdef" for c in secret)
-    again = load_settings()
-    assert (again.rasa_api_token, again.action_server_token) == (generated.rasa_api_token,
-                                                                 generated.action_server_token)

@@ -157,7 +157,7 @@ def test_a_conversation_that_verified_the_reference_before_is_not_locked_out_by_
     assert attempt(demo_database, "HCF-1001", date(1988, 4, 12), now=NOW - timedelta(days=3),
                    conversation="telegram:alex").outcome is Outcome.VERIFIED
     spray_from_many_conversations(demo_database, "HCF-1001", 30, NOW)
-    mine = attempt(demo_database, "HCF-1001", date(1988, 4, 12), now=NOW + timedelta(minutes=40),
+    mine = attempt(demo_database, "HCF-1001", date(1988, 4, 12), now=NOW + timedelta(minutes=29, seconds=30),
                    conversation="telegram:alex")
     assert mine.outcome is Outcome.VERIFIED
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Text
 
@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    BorrowerAction, keep_verified, language, latest_intent, latest_text, say, services, today, utc_now,
+    BorrowerAction, current_verification, keep_verified, language, latest_intent, latest_text, say, services, today, utc_now,
     verified_reference,
 )
 from actions.phrasing import cause_text, concessions_text
@@ -83,7 +83,8 @@ class Negotiation:
         self.lang = language(tracker)
         self.text = latest_text(tracker)
         self.intent = latest_intent(tracker)
-        self.loan_ref = verified_reference(tracker)
+        self.verification = current_verification(tracker)
+        self.loan_ref = self.verification.loan_reference if self.verification else None
         self.services = services()
         self.events: list[EventType] = keep_verified()
         with self.services.db.unit_of_work() as session:
@@ -429,7 +430,6 @@ class Negotiation:
                 return self.events
             repository = AccountRepository(session)
             borrower = repository.borrower_of(repository.loan_by_reference(self.loan_ref))
-            verified_at = self.tracker.get_slot("verified_at")
             signed = sign_agreement(
                 session, conversation_id=self.tracker.sender_id, loan_reference=self.loan_ref,
                 borrower_name=borrower.full_name, language=self.lang, terms=terms, offer_record_id=offer_id,
@@ -442,7 +442,7 @@ class Negotiation:
                     "verification": {
                         "method": "loan_reference_and_date_of_birth",
                         "channel": self.tracker.get_latest_input_channel(),
-                        "verified_at": _utc_text(verified_at),
+                        "verified_at": self.verification.verified_at.isoformat(timespec="seconds"),
                     },
                     "balance": {
                         "principal": str(self.statement.outstanding_principal),
@@ -482,13 +482,6 @@ def choice_buttons(count: int, lang: str) -> list[dict[str, str]]:
 
 def _date(value: str) -> date:
     return date.fromisoformat(value)
-
-
-def _utc_text(timestamp) -> str | None:
-    """A slot's epoch seconds as ISO text in UTC ("2026-12-01T15:04:05"), None when unknown."""
-    if not timestamp:
-        return None
-    return datetime.fromtimestamp(float(timestamp), tz=timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 class ActionNegotiate(BorrowerAction):

@@ -4,27 +4,36 @@ Pages are thin HTML shells rendered with Jinja2 (autoescaped); `static/console.j
 fills them from the JSON API and inserts everything as text, never as HTML.
 Every page and endpoint needs a signed-in agent (pages redirect to the sign-in
 form, the API answers 401); every state-changing call needs the CSRF token.
+
+Agents address a conversation by its escalation number ("#42"): the borrower's
+conversation id never leaves the server (on the web widget it is the borrower's
+session credential). Routes that touch the database, argon2 or Rasa are plain
+`def` routes (FastAPI runs them in its thread pool) or hand that work to a thread,
+so the event loop, and with it every other page and agreement link, stays free.
 """
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+import anyio.to_thread
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from bot.config import Settings
-from bot.handoff.accounts import account_named, authenticate, end_sessions
+from bot.handoff.accounts import account_named, authenticate, end_sessions, is_disabled, normalise_username
 from bot.handoff.models import SUPERVISOR, WAITING, Escalation
 from bot.handoff.queue import OUTCOMES, EscalationQueue, NotAllowed, approved_offer_of, may_approve, summary_of
 from bot.storage import Database
 from channels.console.rasa_api import RasaConversations, RasaUnavailable
 from channels.console.sessions import LOGIN_COOKIE, SESSION_COOKIE, ConsoleSession, SessionSigner, csrf_ok
+from channels.console.throttle import SignInThrottle
 from channels.console.transcript import transcript, visible_slots
 
 HERE = Path(__file__).resolve().parent
@@ -38,6 +47,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 MAX_TEXT = 4000
+SIGN_IN_THREADS = 4  # argon2 holds 64 MiB per check: a burst of sign-ins waits its turn, not the thread pool
 
 
 @dataclass(frozen=True)
@@ -60,10 +70,15 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") + "Z" if value else None
 
 
+def escalation_ref(escalation_id: int) -> str:
+    """How agents name an escalation; the conversation id is never shown (it is the borrower's credential)."""
+    return f"#{escalation_id}"
+
+
 def escalation_json(escalation: Escalation) -> dict[str, Any]:
     summary = summary_of(escalation)
     return {
-        "id": escalation.id, "conversation_id": escalation.conversation_id, "channel": escalation.channel,
+        "id": escalation.id, "ref": escalation_ref(escalation.id), "channel": escalation.channel,
         "reason": escalation.reason, "priority": escalation.priority, "status": escalation.status,
         "claimed_by": escalation.claimed_by, "language": escalation.language, "outcome": escalation.outcome,
         "created_at": _iso(escalation.created_at), "claimed_at": _iso(escalation.claimed_at),
@@ -74,13 +89,14 @@ def escalation_json(escalation: Escalation) -> dict[str, Any]:
     }
 
 
-def console_router(settings: Settings, *, db: Database | None = None,
-                   rasa: RasaConversations | None = None) -> APIRouter:
+def console_router(settings: Settings, *, db: Database | None = None, rasa: RasaConversations | None = None,
+                   throttle: SignInThrottle | None = None) -> APIRouter:
     """The console's routes for these settings (the database and Rasa client are made on first use)."""
     signer = SessionSigner(settings.link_secret)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     secure_cookie = settings.environment == "production"
-    state: dict[str, Any] = {"db": db, "rasa": rasa}
+    throttle = throttle or SignInThrottle()
+    state: dict[str, Any] = {"db": db, "rasa": rasa, "sign_in_threads": None}
 
     def database() -> Database:
         if state["db"] is None:
@@ -98,8 +114,8 @@ def console_router(settings: Settings, *, db: Database | None = None,
             return None
         with database().unit_of_work() as s:
             account = account_named(s, session.username)
-            if account is None or account.session_generation != session.generation:
-                return None  # unknown account, or signed out since this cookie was issued
+            if account is None or account.session_generation != session.generation or is_disabled(account):
+                return None  # unknown or disabled account, or signed out since this cookie was issued
             return Agent(account.username, account.display_name, account.role, session.csrf)
 
     def api_agent(request: Request) -> Agent:
@@ -139,15 +155,6 @@ def console_router(settings: Settings, *, db: Database | None = None,
             except NotAllowed as exc:
                 raise HTTPException(403, str(exc)) from exc
 
-    async def json_body(request: Request) -> dict[str, Any]:
-        try:
-            body = await request.json()
-        except ValueError:
-            raise HTTPException(400, "expected a JSON body") from None
-        if not isinstance(body, dict):
-            raise HTTPException(400, "expected a JSON object")
-        return body
-
     def text_field(body: dict[str, Any], key: str = "text") -> str:
         text = str(body.get(key) or "").strip()
         if not text:
@@ -157,25 +164,45 @@ def console_router(settings: Settings, *, db: Database | None = None,
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
     # -- sign-in -------------------------------------------------------------------
-    @router.get("/login")
-    def login_form(request: Request, error: str = "") -> HTMLResponse:
+    def login_page(request: Request, *, error: bool = False, retry_after: int | None = None) -> HTMLResponse:
         token, cookie = signer.login_token()
-        response = page(request, "login.html", None, csrf_token=token, error=bool(error))
+        response = page(request, "login.html", None, csrf_token=token, error=error,
+                        retry_minutes=math.ceil(retry_after / 60) if retry_after else None)
         response.set_cookie(LOGIN_COOKIE, cookie, httponly=True, samesite="lax", secure=secure_cookie,
                             path=PREFIX)
+        if retry_after:
+            response.status_code = 429
+            response.headers["Retry-After"] = str(retry_after)
         return response
+
+    def check_password(username: str, password: str) -> tuple[str, int] | None:
+        """(username, session generation) when the password is right (blocking: argon2 and the database)."""
+        with database().unit_of_work() as s:
+            account = authenticate(s, username, password)
+            return (account.username, account.session_generation) if account else None
+
+    @router.get("/login")
+    def login_form(request: Request, error: str = "") -> HTMLResponse:
+        return login_page(request, error=bool(error))
 
     @router.post("/login")
     async def login(request: Request) -> Response:
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
         if not signer.login_token_ok(request.cookies.get(LOGIN_COOKIE), form.get("csrf_token")):
             raise HTTPException(403, "the sign-in form expired; reload it")
-        with database().unit_of_work() as s:
-            account = authenticate(s, form.get("username", ""), form.get("password", ""))
-            username, generation = (account.username, account.session_generation) if account else (None, 0)
-        if username is None:
+        username = normalise_username(form.get("username", ""))[:64]
+        client = request.client.host if request.client else "unknown"
+        retry_after = throttle.attempt(username, client)
+        if retry_after is not None:
+            return login_page(request, retry_after=retry_after)
+        if state["sign_in_threads"] is None:
+            state["sign_in_threads"] = anyio.CapacityLimiter(SIGN_IN_THREADS)
+        signed = await anyio.to_thread.run_sync(check_password, username, form.get("password", ""),
+                                                limiter=state["sign_in_threads"])
+        if signed is None:
             return RedirectResponse(f"{PREFIX}/login?error=1", status_code=303)
-        cookie, _ = signer.issue(username, generation)
+        throttle.succeeded(username, client)
+        cookie, _ = signer.issue(*signed)
         response = RedirectResponse(f"{PREFIX}/", status_code=303)
         response.set_cookie(SESSION_COOKIE, cookie, max_age=signer.max_age, httponly=True, samesite="lax",
                             secure=secure_cookie, path=PREFIX)
@@ -201,7 +228,8 @@ def console_router(settings: Settings, *, db: Database | None = None,
         agent = signed_in(request)
         if agent is None:
             return sign_in_redirect()
-        return page(request, "conversation.html", agent, escalation_id=escalation_id, outcomes=OUTCOMES)
+        return page(request, "conversation.html", agent, escalation_id=escalation_id,
+                    escalation_ref=escalation_ref(escalation_id), outcomes=OUTCOMES)
 
     # -- API -----------------------------------------------------------------------
     @router.get("/api/me")
@@ -247,8 +275,8 @@ def console_router(settings: Settings, *, db: Database | None = None,
         return {"ok": True}
 
     @router.post("/api/escalations/{escalation_id}/reply")
-    async def reply(escalation_id: int, request: Request, agent: Agent = Depends(changing_agent)) -> dict:
-        text = text_field(await json_body(request))
+    def reply(escalation_id: int, body: dict[str, Any] = Body(...), agent: Agent = Depends(changing_agent)) -> dict:
+        text = text_field(body)
         target = acting_on(escalation_id, agent, lambda q, e: (e.conversation_id, e.language))
         try:
             rasa_api().send_as_agent(target[0], agent.display_name, text, target[1])
@@ -257,14 +285,14 @@ def console_router(settings: Settings, *, db: Database | None = None,
         return {"ok": True}
 
     @router.post("/api/escalations/{escalation_id}/notes")
-    async def add_note(escalation_id: int, request: Request, agent: Agent = Depends(changing_agent)) -> dict:
-        text = text_field(await json_body(request))
+    def add_note(escalation_id: int, body: dict[str, Any] = Body(...), agent: Agent = Depends(changing_agent)) -> dict:
+        text = text_field(body)
         acting_on(escalation_id, agent, lambda q, e: q.add_note(e.id, agent.username, text, _now()))
         return {"ok": True}
 
     @router.post("/api/escalations/{escalation_id}/offer")
-    async def decide_offer(escalation_id: int, request: Request, agent: Agent = Depends(changing_agent)) -> dict:
-        body = await json_body(request)
+    def decide_offer(escalation_id: int, body: dict[str, Any] = Body(...),
+                     agent: Agent = Depends(changing_agent)) -> dict:
         decision = body.get("decision")
         if decision == "approve":
             offer = acting_on(escalation_id, agent,
@@ -296,8 +324,8 @@ def console_router(settings: Settings, *, db: Database | None = None,
         return {"ok": True}
 
     @router.post("/api/escalations/{escalation_id}/close")
-    async def close(escalation_id: int, request: Request, agent: Agent = Depends(changing_agent)) -> dict:
-        outcome = (await json_body(request)).get("outcome")
+    def close(escalation_id: int, body: dict[str, Any] = Body(...), agent: Agent = Depends(changing_agent)) -> dict:
+        outcome = body.get("outcome")
         if outcome not in OUTCOMES:
             raise HTTPException(400, f"outcome is one of {', '.join(OUTCOMES)}")
         conversation_id = acting_on(escalation_id, agent, lambda q, e: q.close(e, outcome, _now()) or e.conversation_id)

@@ -8,14 +8,16 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot.config import Settings, load_settings
-from channels.console import STATIC_DIR as CONSOLE_STATIC, console_router
 from bot.storage import Database
+from channels.console import STATIC_DIR as CONSOLE_STATIC, console_router
+from channels.console.throttle import SignInThrottle
 from channels.web.agreements import router as agreements_router
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, sign_in_throttle: SignInThrottle | None = None) -> FastAPI:
+    """The web app for these settings (tests pass their own sign-in limits)."""
     settings = settings or load_settings()
     app = FastAPI(title="Debt assistant web", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
@@ -29,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if (WIDGET_DIR / "static").is_dir():
         app.mount("/widget", StaticFiles(directory=WIDGET_DIR / "static"), name="widget")
 
-    app.include_router(console_router(settings))
+    app.include_router(console_router(settings, db=app.state.database, throttle=sign_in_throttle))
     app.mount("/console/static", StaticFiles(directory=CONSOLE_STATIC), name="console-static")
 
     @app.get("/", include_in_schema=False)

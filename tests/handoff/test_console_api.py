@@ -12,10 +12,11 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.testclient import TestClient
 
 from bot.config import load_settings
-from bot.handoff.accounts import create_account
+from bot.handoff.accounts import create_account, disable_account
 from bot.handoff.queue import EscalationQueue
 from channels.console import STATIC_DIR, console_router
-from channels.console.rasa_api import RasaConversations
+from channels.console.rasa_api import RasaConversations, RasaUnavailable, UnaddressableConversation
+from channels.console.throttle import SignInThrottle
 
 PASSWORD = "s3cret-pass"
 
@@ -26,6 +27,7 @@ class FakeRasa:
     def __init__(self) -> None:
         self.failing_paths: set[str] = set()  # answered 500, like a Rasa that is down
         self.requests: list[tuple[str, str, dict, object]] = []
+        self.raw_paths: list[bytes] = []  # as sent on the wire, escapes included
         self.events: list[dict] = [
             {"event": "user", "text": "<img src=x onerror=alert(1)>", "timestamp": 1.0,
              "parse_data": {"intent": {"name": "request_human"}}},
@@ -35,6 +37,7 @@ class FakeRasa:
     def handler(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content) if request.content else None
         self.requests.append((request.method, request.url.path, dict(request.url.params), body))
+        self.raw_paths.append(request.url.raw_path.split(b"?")[0])
         if request.url.path in self.failing_paths:
             return httpx.Response(500, json={"status": "failure"})
         if request.method == "GET":
@@ -291,3 +294,127 @@ def test_pages_carry_a_strict_content_security_policy(client):
     page = client.get("/console/")
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert client.get("/console/static/console.js").status_code == 200
+
+
+WIDGET_SESSION = "9f" * 32  # the secret half of a widget conversation id, `web:<64 hex>`
+
+
+def test_no_page_or_response_about_an_escalation_reveals_the_conversation_id(client, database, fake_rasa):
+    """On the widget the conversation id is the borrower's session credential: agents see "#<n>" only."""
+    conversation = f"web:{WIDGET_SESSION}"
+    escalation_id = escalation(database, conversation, {"monthly": "400.00", "months": 9, "authority": "agent",
+                                                        "first_payment": "2026-12-05", "total": "3600.00"})
+    csrf = sign_in(client, "ada")
+    headers = {"X-CSRF-Token": csrf}
+    base = f"/console/api/escalations/{escalation_id}"
+    responses = [
+        client.get("/console/api/queue?view=waiting"),
+        client.get(f"/console/conversations/{escalation_id}"),
+        client.post(f"{base}/claim", headers=headers),
+        client.get("/console/api/queue?view=mine"),
+        client.get(base),
+        client.post(f"{base}/reply", json={"text": "Hello"}, headers=headers),
+        client.post(f"{base}/notes", json={"text": "note"}, headers=headers),
+        client.post(f"{base}/offer", json={"decision": "approve"}, headers=headers),
+    ]
+    fake_rasa.failing_paths.update({f"/conversations/{conversation}/tracker",
+                                    f"/conversations/{conversation}/trigger_intent"})
+    responses += [client.get(base), client.post(f"{base}/hand-back", headers=headers)]  # Rasa errors too
+    fake_rasa.failing_paths.clear()
+    responses += [client.post(f"{base}/hand-back", headers=headers), client.get(base)]
+    client.cookies.clear()
+    sign_in(client, "sam")
+    responses.append(client.get("/console/api/queue?view=all"))
+    assert [r.status_code for r in responses] == [200] * 9 + [502] + [200] * 3
+    assert any(r.json().get("ref") == f"#{escalation_id}" for r in responses[4:5])
+    assert f"Escalation #{escalation_id}" in responses[1].text
+    assert any(path.startswith(f"/conversations/{conversation}/") for _, path, _, _ in fake_rasa.requests)
+    for response in responses:
+        shown = response.text + " ".join(f"{k}: {v}" for k, v in response.headers.items())
+        assert WIDGET_SESSION not in shown, f"{response.request.method} {response.request.url} shows it"
+
+
+def test_conversation_ids_that_a_rasa_url_would_change_are_refused_before_any_request(fake_rasa):
+    rasa = RasaConversations("http://rasa.test", "tok", transport=httpx.MockTransport(fake_rasa.handler))
+    for conversation in ("rest:x?token=other", "rest:../../model", "rest:a/b", "rest:a#b", "rest:%41", "..",
+                         "rest:王"):
+        with pytest.raises(UnaddressableConversation) as refused:
+            rasa.tracker(conversation)
+        assert conversation not in str(refused.value)
+        with pytest.raises(UnaddressableConversation):
+            rasa.send_as_agent(conversation, "Ada", "hi", "en")
+    assert fake_rasa.requests == []
+    rasa.tracker("telegram:731500101")
+    rasa.resume(f"web:{WIDGET_SESSION}")
+    assert [raw for raw in fake_rasa.raw_paths] == [b"/conversations/telegram:731500101/tracker",
+                                                    f"/conversations/web:{WIDGET_SESSION}/tracker/events".encode()]
+
+
+def test_rasa_errors_shown_to_agents_name_neither_the_conversation_nor_the_token(fake_rasa):
+    rasa = RasaConversations("http://rasa.test", "secret-token", transport=httpx.MockTransport(fake_rasa.handler))
+    fake_rasa.failing_paths.add("/conversations/telegram:731500101/tracker")
+    with pytest.raises(RasaUnavailable) as failed:
+        rasa.tracker("telegram:731500101")
+    assert "500" in str(failed.value)
+    assert "731500101" not in str(failed.value) and "secret-token" not in str(failed.value)
+
+
+def bad_sign_in(client: TestClient, username: str):
+    form = client.get("/console/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    return client.post("/console/login", data={"username": username, "password": "wrong", "csrf_token": token},
+                       follow_redirects=False)
+
+
+def throttled_client(database, tmp_path, monkeypatch, fake_rasa, clock, host: str = "10.0.0.1") -> TestClient:
+    monkeypatch.setenv("APP_VAR_DIR", str(tmp_path))
+    rasa = RasaConversations("http://rasa.test", "tok", transport=httpx.MockTransport(fake_rasa.handler))
+    app = FastAPI()
+    app.include_router(console_router(load_settings(), db=database, rasa=rasa, throttle=small_throttle(clock)))
+    return TestClient(app, client=(host, 50000))
+
+
+def small_throttle(clock) -> SignInThrottle:
+    return SignInThrottle(per_account=3, per_client=5, window_seconds=600, clock=clock)
+
+
+def test_failed_sign_ins_are_throttled_per_account_with_retry_after(client, database, tmp_path, monkeypatch,
+                                                                     fake_rasa):
+    now = [1000.0]
+    web = throttled_client(database, tmp_path, monkeypatch, fake_rasa, lambda: now[0])
+    assert [bad_sign_in(web, "ada").status_code for _ in range(3)] == [303, 303, 303]
+    refused = bad_sign_in(web, "ada")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) == 600
+    assert "Too many failed sign-ins" in refused.text
+    # Even the right password is refused while the account is throttled (otherwise guessing goes on).
+    assert sign_in_status(web, "ada", PASSWORD) == 429
+    other_client = TestClient(web.app, client=("10.0.0.2", 50000))
+    assert bad_sign_in(other_client, "ada").status_code == 429  # the account's limit holds from anywhere
+    assert sign_in_status(other_client, "bob", PASSWORD) == 303  # other accounts are unaffected
+    now[0] += 601
+    assert sign_in_status(web, "ada", PASSWORD) == 303
+
+
+def test_failed_sign_ins_are_throttled_per_client_across_accounts(client, database, tmp_path, monkeypatch,
+                                                                   fake_rasa):
+    web = throttled_client(database, tmp_path, monkeypatch, fake_rasa, lambda: 1000.0)
+    assert [bad_sign_in(web, name).status_code for name in ("u1", "u2", "u3", "u4", "u5")] == [303] * 5
+    refused = bad_sign_in(web, "u6")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert bad_sign_in(TestClient(web.app, client=("10.0.0.9", 50000)), "u6").status_code == 303
+
+
+def sign_in_status(client: TestClient, username: str, password: str) -> int:
+    form = client.get("/console/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    return client.post("/console/login", data={"username": username, "password": password, "csrf_token": token},
+                       follow_redirects=False).status_code
+
+
+def test_a_disabled_account_is_signed_out_at_once(client, database):
+    sign_in(client, "ada")
+    assert client.get("/console/api/queue").status_code == 200
+    with database.unit_of_work() as session:
+        disable_account(session, "ada")
+    assert client.get("/console/api/queue").status_code == 401
+    assert sign_in_status(client, "ada", PASSWORD) == 303 and client.get("/console/api/queue").status_code == 401

@@ -76,9 +76,8 @@
       items.forEach(function (item) {
         var tr = el("tr", null, "p" + item.priority);
         tr.dataset.id = item.id;
-        tr.dataset.conversation = item.conversation_id;
         var messages = item.summary.last_messages || [];
-        [PRIORITY[item.priority] || item.priority, item.reason.replace(/_/g, " "), age(item.age_seconds),
+        [item.ref, PRIORITY[item.priority] || item.priority, item.reason.replace(/_/g, " "), age(item.age_seconds),
          item.language, item.verified ? "yes" : "no", item.loan_ref || "-",
          messages.length ? messages[messages.length - 1] : "",
          item.status + (item.claimed_by ? " (" + item.claimed_by + ")" : "")
@@ -218,7 +217,7 @@
 
     function render(data) {
       current = data;
-      document.getElementById("conv-title").textContent = "Conversation " + data.conversation_id;
+      document.getElementById("conv-title").textContent = "Escalation " + data.ref;
       document.getElementById("conv-status").textContent = data.rasa_error ? "Transcript unavailable: " + data.rasa_error : "";
       renderTranscript(data.transcript || []);
       renderFacts(data);

@@ -4,7 +4,7 @@ VENV := .venv
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench
+.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse
 
 run:            ## set up if needed, then run the assistant, action server and web apps
 	@bash scripts/run.sh
@@ -30,8 +30,11 @@ train:          ## force a retrain
 nlu-report:     ## intent accuracy / F1 per language on the held-out sets
 	@bash scripts/bootstrap.sh && $(VENV)/bin/python -m scripts.nlu_report
 
-bench:          ## latency/throughput/memory vs the rasa init baseline
-	@bash scripts/bootstrap.sh && $(VENV)/bin/python -m bench.run
+bench:          ## latency/throughput/memory vs the rasa init baseline, then parse time against message length
+	@bash scripts/bootstrap.sh && $(VENV)/bin/python -m bench.run && $(VENV)/bin/python -m bench.parse_time
+
+bench-parse:    ## parse time of every bot/language parser against input length (linear growth check)
+	@$(VENV)/bin/python -m bench.parse_time
 
 eval: ## NLU report + conversation outcomes
 	bash scripts/bootstrap.sh && $(VENV)/bin/python -m scripts.nlu_report && $(VENV)/bin/python -m evaluation.report

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
 from datetime import datetime, timezone
 
 from argon2 import PasswordHasher
@@ -22,8 +21,6 @@ from bot.handoff.models import ROLES, AgentAccount
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-# Each argon2 verification holds 64 MiB; a burst of sign-ins queues here instead of exhausting memory.
-_VERIFYING = threading.BoundedSemaphore(4)
 DISABLED_MARK = "!"
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
@@ -38,11 +35,10 @@ def hash_password(password: str) -> str:
 
 def password_matches(password_hash: str, password: str) -> bool:
     """Whether the password verifies against the hash (blocking: call it off the event loop)."""
-    with _VERIFYING:
-        try:
-            return _hasher.verify(password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
 
 
 def generate_password() -> str:

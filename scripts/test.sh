@@ -20,7 +20,19 @@ echo "==> rasa data validate"
 .venv/bin/rasa data validate --quiet
 
 echo "==> pytest (unit, actions, end-to-end)"
-.venv/bin/python -m pytest -q
+# -rs lists each skip with its reason; the JUnit report gives the count. Under REQUIRE_INTEGRATION=1
+# (CI) a skip is already a failure (tests/integration/require.py); the count here is a second guard.
+mkdir -p var
+status=0
+.venv/bin/python -m pytest -q -rs --junitxml=var/pytest-junit.xml || status=$?
+skipped=$(.venv/bin/python -c 'import sys, xml.etree.ElementTree as ET
+print(sum(int(s.get("skipped", 0)) for s in ET.parse(sys.argv[1]).getroot().iter("testsuite")))' var/pytest-junit.xml)
+echo "==> pytest: ${skipped} test(s) skipped"
+if [ "${REQUIRE_INTEGRATION:-}" = "1" ] && [ "$skipped" != "0" ]; then
+  echo "ERROR: REQUIRE_INTEGRATION=1 allows no skipped test" >&2
+  exit 1
+fi
+[ "$status" -eq 0 ] || exit "$status"
 
 echo "==> test conversations (rasa test, both languages)"
 bash scripts/test_conversations.sh

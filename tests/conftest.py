@@ -13,6 +13,7 @@ os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 from bot.demo.seed import seed_demo_data  # noqa: E402
 from bot.storage import Database  # noqa: E402
 from bot.storage.schema import migrate  # noqa: E402
+from tests.integration.require import pytest_runtest_makereport  # noqa: E402,F401  (no skip under REQUIRE_INTEGRATION=1)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 28)

@@ -1,8 +1,10 @@
 """The console in a real browser against the real stack: a borrower on socket.io escalates,
-Ada sees it arrive live, claims it, replies, and hands back to the bot."""
+Kim (an agent account made with the agents CLI) sees it arrive live with its reason, claims it,
+replies, and hands back to the bot; the borrower's conversation id never reaches the browser."""
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 import time
 import uuid
@@ -10,7 +12,9 @@ import uuid
 import pytest
 import socketio
 
-from tests.e2e.stack import MODEL, Stack
+from tests.conftest import PROJECT_ROOT
+from tests.e2e.stack import MODEL, VENV_BIN, Stack
+from tests.integration.require import require
 
 pytestmark = pytest.mark.slow
 
@@ -21,10 +25,12 @@ XSS = '<img src=x onerror="window.__pwned=1">'
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    if not MODEL.exists():
-        pytest.skip("no trained model: run scripts/bootstrap.sh")
-    running = Stack(tmp_path_factory.mktemp("handoff"), {"DEMO_AGENT_PASSWORD": PASSWORD})
+    require(MODEL.exists(), f"no trained model at {MODEL}: run scripts/bootstrap.sh")
+    running = Stack(tmp_path_factory.mktemp("handoff"))
     running.setup()
+    subprocess.run([str(VENV_BIN / "python"), "-m", "bot.cli", "agents", "create", "kim", "--role", "agent",
+                    "--display-name", "Kim", "--password-stdin"], input=PASSWORD + "\n", text=True, check=True,
+                   capture_output=True, env=running.env, cwd=PROJECT_ROOT)
     running.start()
     yield running
     running.stop()
@@ -83,8 +89,7 @@ class Borrower:
 
 @pytest.fixture
 def browser_page():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium is not installed")
+    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: install Debian's chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -101,7 +106,7 @@ def test_agent_takes_over_replies_and_hands_back(stack, console_url, browser_pag
     page.set_default_timeout(20000)
     page.goto(f"{console_url}/console/")
     assert page.url.endswith("/console/login")
-    page.fill("input[name=username]", "ada")
+    page.fill("input[name=username]", "kim")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{console_url}/console/")
@@ -113,12 +118,16 @@ def test_agent_takes_over_replies_and_hands_back(stack, console_url, browser_pag
         borrower.wait_for("passed this conversation to a person")
         borrower.say(XSS)  # recorded while the bot is paused; only an agent will read it
 
-        # The escalation appears in the open queue page without a reload.
-        row = page.locator(f'tr[data-conversation="{borrower.conversation_id}"]')
+        # The escalation appears in the open queue page without a reload, saying why it paused.
+        row = page.locator("#queue-rows tr", has_text="request human")
         row.wait_for()
         assert page.evaluate("window.__sameDocument") is True
+        assert row.count() == 1 and row.locator("td").first.inner_text().startswith("#")
+        assert borrower.session_id not in page.content()  # the widget session is the borrower's credential
         row.locator("button.claim").click()
         page.wait_for_url(f"{console_url}/console/conversations/*")
+        page.locator("#facts", has_text="request human").wait_for()
+        assert page.locator("#conv-title").inner_text().startswith("Escalation #")
 
         transcript = page.locator("#transcript")
         transcript.locator("li.borrower", has_text="I want to talk to a person").wait_for()
@@ -127,12 +136,13 @@ def test_agent_takes_over_replies_and_hands_back(stack, console_url, browser_pag
         assert transcript.locator("img").count() == 0
         assert page.evaluate("window.__pwned") is None
 
-        page.fill("#reply-text", "Hello, this is Ada")
+        page.fill("#reply-text", "Hello, this is Kim")
         page.click("#reply-form button[type=submit]")
-        received = borrower.wait_for("Hello, this is Ada")
-        assert "Ada" in received.replace("Hello, this is Ada", "")  # the borrower sees who is writing
-        transcript.locator("li.agent", has_text="Hello, this is Ada").wait_for()
-        assert borrower.times_received("Hello, this is Ada") == 1  # delivered once, not echoed
+        received = borrower.wait_for("Hello, this is Kim")
+        assert "Kim" in received.replace("Hello, this is Kim", "")  # the borrower sees who is writing
+        transcript.locator("li.agent", has_text="Hello, this is Kim").wait_for()
+        assert borrower.times_received("Hello, this is Kim") == 1  # delivered once, not echoed
+        assert borrower.session_id not in page.content() + page.url + page.title()
 
         page.click("#hand-back")
         borrower.wait_for("back with the automated assistant")

@@ -12,14 +12,12 @@ from sqlalchemy import create_engine, text
 
 from bot.storage import Database
 from bot.storage.schema import migrate
+from tests.integration.require import require
 
 
 def _service_url(name: str) -> str:
-    url = os.environ.get(name)
-    if not url:
-        if os.environ.get("REQUIRE_INTEGRATION") == "1":
-            pytest.fail(f"{name} is not set but REQUIRE_INTEGRATION=1: start scripts/integration_services.sh")
-        pytest.skip(f"{name} not set (run: eval \"$(bash scripts/integration_services.sh)\")")
+    url = os.environ.get(name, "")
+    require(bool(url), f"{name} not set (run: eval \"$(bash scripts/integration_services.sh)\")")
     return url
 
 

@@ -23,7 +23,9 @@ PUBLIC_ORIGIN = "https://pay.lender.example"
 def stack(tmp_path_factory) -> Iterator[Stack]:
     if not MODEL.exists():
         pytest.fail(f"no trained model at {MODEL}")
-    running = Stack(tmp_path_factory.mktemp("secrets"), extra_env={"PUBLIC_BASE_URL": f"{PUBLIC_ORIGIN}/help"})
+    # Rasa compresses its action calls here: the other e2e tests cover the uncompressed ones.
+    running = Stack(tmp_path_factory.mktemp("secrets"), extra_env={"PUBLIC_BASE_URL": f"{PUBLIC_ORIGIN}/help",
+                                                                   "COMPRESS_ACTION_SERVER_REQUEST": "true"})
     running.setup()
     try:
         running.start()
@@ -32,7 +34,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         running.stop()
 
 
-def test_a_conversation_runs_through_the_guarded_action_server(stack):
+def test_a_conversation_runs_through_the_guarded_action_server_with_compressed_calls(stack):
     replies = " ".join(stack.say("secrets-probe", "HCF-1001 12 April 1988"))
     assert "3,930.00" in replies
 

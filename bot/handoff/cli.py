@@ -62,7 +62,7 @@ def main(argv: list[str], stdin: TextIO = sys.stdin) -> int:
             if args.action == "list":
                 accounts = session.execute(select(AgentAccount).order_by(AgentAccount.username)).scalars()
                 done = "\n".join(f"{a.username}\t{a.role}\t{'disabled' if is_disabled(a) else 'active'}\t"
-                                 f"{a.display_name}" for a in accounts)
+                                 f"{a.display_name}" for a in accounts) or "no console accounts"
             elif args.action == "disable":
                 account = disable_account(session, args.name)
                 done = f"{account.username} disabled; its console sessions are ended"

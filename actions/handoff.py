@@ -18,8 +18,11 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import BorrowerAction, is_verified, language, latest_intent, say, services, today, utc_now
+from actions.common import (
+    BorrowerAction, is_verified, language, latest_intent, say, services, today, utc_now, verified_reference,
+)
 from bot.accounts.repository import AccountRepository
+from bot.agreements.service import record_offer
 from bot.handoff.queue import EscalationQueue, approved_offer_of
 from bot.handoff.triggers import trigger_for
 from bot.language import format_date, format_money
@@ -133,7 +136,7 @@ def present_offer_values(offer: dict[str, Any], lang: str) -> dict[str, Any]:
         "monthly": _money(offer.get("monthly"), currency, lang),
         "months": offer.get("months"),
         "first_payment": _date(offer.get("first_payment"), lang),
-        "total": _money(offer.get("total"), currency, lang),
+        "total": _money(offer.get("total_paid", offer.get("total")), currency, lang),
     }
 
 
@@ -156,7 +159,26 @@ class ActionAgentHandedBack(BorrowerAction):
             log.warning("hand-back intent without a hand-back recorded by the console: ignored")
             return []
         say(dispatcher, "utter_back_with_bot")
-        if not offer or not is_verified(tracker):
+        reference = verified_reference(tracker)
+        terms = plan_terms(offer) if offer else None
+        if terms is None or reference is None:
             return []
-        say(dispatcher, "utter_present_approved_offer", **present_offer_values(offer, language(tracker)))
-        return [SlotSet("pending_offer", json.dumps(offer, ensure_ascii=False))]
+        # The approved plan becomes an offer shown in this conversation: "I agree" then signs it
+        # from the database, once, like any offer the bot made.
+        with services().db.unit_of_work() as session:
+            offer_id = record_offer(session, conversation_id=tracker.sender_id, loan_reference=reference,
+                                    terms=terms, now=utc_now())
+        say(dispatcher, "utter_present_approved_offer", **present_offer_values(terms, language(tracker)))
+        return [SlotSet("pending_offer", json.dumps({"offer_record_id": offer_id})), SlotSet("stage", "confirm")]
+
+
+PLAN_KEYS = ("concessions", "monthly", "months", "total_paid", "first_payment", "rule", "policy_version", "schedule")
+
+
+def plan_terms(offer: dict[str, Any]) -> dict[str, Any] | None:
+    """The approved offer as signable plan terms; None when it is not a whole plan (e.g. a counter-offer note)."""
+    if not all(key in offer for key in PLAN_KEYS):
+        return None
+    terms = {key: value for key, value in offer.items() if key not in ("approved_by", "approved_at")}
+    terms["authority"] = terms.get("authority") or "supervisor"
+    return terms

@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import select
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Services, use_services, utc_now
 from actions.handoff import ActionAgentHandedBack, ActionHandoff
+from actions.negotiation import ActionNegotiate
+from bot.agreements.models import Agreement, OfferRecord
 from bot.config import load_settings
 from bot.handoff.queue import EscalationQueue, summary_of
 from bot.negotiation import load_policy
@@ -132,8 +135,13 @@ async def test_chinese_borrowers_are_answered_in_chinese(services, domain):
     assert any(v.get("condition") == [{"type": "slot", "name": "language", "value": "zh"}] for v in variations)
 
 
-OFFER = {"monthly": "500.00", "months": 6, "first_payment": "2026-12-05", "total": "3000.00",
-         "currency": "CNY", "authority": "agent"}
+OFFER = {"concessions": ["spread_arrears", "fee_waiver"], "monthly": "500.00", "months": 6,
+         "first_payment": "2026-12-05", "total_paid": "3000.00", "currency": "CNY", "authority": "agent",
+         "grace_months": 0, "interest_waived_months": 0, "waived_fees": "180.00", "waived_interest": "0.00",
+         "written_off": "0.00", "down_payment": "0.00", "extension_months": 0, "balance": "3000.00",
+         "interest_accrues": True, "rule": "agent approval: fees waived", "policy_version": "test",
+         "schedule": [{"number": n, "due": f"2027-{n:02d}-05", "amount": "500.00", "principal": "500.00",
+                       "interest": "0.00"} for n in range(1, 7)]}
 
 
 def escalation_with_approved_offer(services, *, hand_back_at: datetime | None) -> None:
@@ -165,8 +173,26 @@ async def test_hand_back_presents_the_approved_offer_to_a_verified_borrower(serv
     presented = dispatcher.messages[1]
     assert presented["months"] == 6 and "500.00" in presented["monthly"] and "3,000.00" in presented["total"]
     assert presented["first_payment"] == "5 December 2026"
-    [slot] = [e for e in events if e.get("name") == "pending_offer"]
-    assert json.loads(slot["value"])["monthly"] == "500.00"
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert slots["stage"] == "confirm"
+    offer_id = json.loads(slots["pending_offer"])["offer_record_id"]
+    with services.db.unit_of_work() as session:
+        shown = session.get(OfferRecord, offer_id)
+    assert shown.conversation_id == "conv-1" and json.loads(shown.terms_json)["monthly"] == "500.00"
+
+
+async def test_the_approved_plan_is_signed_once_from_the_database_on_i_agree(services, domain):
+    escalation_with_approved_offer(services, hand_back_at=utc_now())
+    verified = verified_slots(services)
+    _, _, events = await handed_back(services, domain, **verified)
+    slots = {**verified, **{e["name"]: e["value"] for e in events if e.get("event") == "slot"}}
+    for attempt in ("I agree", "I agree"):
+        dispatcher = CollectingDispatcher()
+        await ActionNegotiate().run(dispatcher, tracker("accept_agreement", [attempt], **slots), domain)
+    with services.db.unit_of_work() as session:
+        agreements = session.execute(select(Agreement)).scalars().all()
+    assert len(agreements) == 1
+    assert json.loads(agreements[0].terms_json)["terms"]["schedule"] == OFFER["schedule"]
 
 
 @pytest.mark.parametrize("slots", [

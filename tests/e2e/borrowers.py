@@ -30,6 +30,7 @@ from typing import Any
 import requests
 import socketio
 
+from channels.telegram.input import neutralise_intent_syntax
 from tests.e2e.stack import Stack
 from tests.telegram.conftest import load_update
 from tests.telegram.fake_bot_api import FakeBotApi
@@ -151,8 +152,13 @@ class Borrower:
     def _press(self, button: Button) -> list[Reply]:
         return self._send(button.payload)  # what the widget and a REST client send
 
+    def _as_tracked(self, text: str) -> str:
+        """The text as Rasa stores it (Rasa strips whitespace)."""
+        return text.strip()
+
     def _check_turn_over(self, text: str) -> None:
         """The tracker holds this message and ends the turn (action_listen, or paused)."""
+        text = self._as_tracked(text)
         deadline = time.time() + 10
         while True:
             events = self.tracker()["events"]
@@ -270,6 +276,9 @@ class TelegramBorrower(Borrower):
 
     def _delivered(self) -> list[str]:
         return [call.params["text"] for call in self.telegram.sent_to(self.chat_id)]
+
+    def _as_tracked(self, text: str) -> str:
+        return neutralise_intent_syntax(text)  # typed `/intent{...}` never reaches Rasa as such
 
     @staticmethod
     def _reply(call: Any) -> Reply:

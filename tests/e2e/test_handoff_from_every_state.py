@@ -62,6 +62,7 @@ def test_an_agent_speaks_then_hands_back_and_the_bot_resumes_verified(fresh_stac
         assert texts[-1] == "Ada (agent): Hi, Ada here."
         if borrower.channel != "rest":  # REST has no way to push; the others show it at once
             assert borrower.pushed(1) == ["Ada (agent): Hi, Ada here."]
+        fresh_stack.record_hand_back(borrower.conversation_id, "ada")  # what the console records first
         console.resume(borrower.conversation_id)
         console.hand_back_intent(borrower.conversation_id)
     finally:

@@ -33,8 +33,8 @@ def sign_and_check(stack, borrower, accept: str, loan: str) -> str:
     reference = REFERENCE.search(signed).group()
     assert any("/agreements/" in url and reference in url for url in borrower.links()), borrower.last
     assert borrower.tracker()["slots"]["agreement_ref"] == reference  # the turn was saved
-    again = joined(borrower.say(accept))  # a repeat answers with the same agreement
-    assert reference in again and agreements_for(stack, loan) == 1
+    again = joined(borrower.say(accept))  # a repeat never signs again
+    assert set(REFERENCE.findall(again)) <= {reference} and agreements_for(stack, loan) == 1
     return reference
 
 

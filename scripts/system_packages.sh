@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Debian packages for the browser and integration tests (Chromium, PostgreSQL, Redis).
+# Debian packages for the browser and integration tests (Chromium, a CJK font so Chinese
+# screenshots show text, PostgreSQL, Redis).
 # Installs only what is missing; needs root or sudo.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || need+=(fonts-noto-cjk)
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then

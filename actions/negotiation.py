@@ -26,7 +26,7 @@ from bot.accounts.arrears import ArrearsStatement
 from bot.accounts.repository import AccountRepository
 from bot.agreements.links import agreement_url
 from bot.agreements.service import (
-    negotiation_history, offer_by_id, record_offer, record_promise, sign_agreement,
+    latest_agreement, negotiation_history, offer_by_id, record_offer, record_promise, sign_agreement,
 )
 from bot.agreements.terms import offer_terms
 from bot.language import (
@@ -415,6 +415,8 @@ class Negotiation:
 
     def accept(self) -> list[EventType]:
         offer_id = self.pending_offer_id()
+        if self.slot("stage") == "agreed" and offer_id is None:
+            return self.already_agreed()
         if self.slot("stage") != "confirm" or offer_id is None:
             if self.slot("stage") == "offered":
                 say(self.dispatcher, "utter_which_option")
@@ -459,17 +461,35 @@ class Negotiation:
             )
             reference = signed.agreement.reference
             signed_terms = json.loads(signed.agreement.terms_json)["terms"]
-        url = agreement_url(settings.public_base_url, settings.link_secret, reference)
-        schedule = signed_terms["schedule"]
-        first = schedule[0] if schedule else {"amount": signed_terms["monthly"], "due": signed_terms["first_payment"]}
-        say(self.dispatcher, "utter_agreement_signed" if signed.created else "utter_agreement_already_signed",
-            reference=reference, first_amount=self.money(Decimal(first["amount"])),
-            first_payment=self.day(_date(first["due"])))
-        say(self.dispatcher, "utter_agreement_link", reference=reference, url=url)
+        self.tell_signed(reference, signed_terms, created=signed.created)
         self.set("stage", "agreed")
         self.set("pending_offer", None)
         self.set("agreement_ref", reference)
         return self.events
+
+
+    def already_agreed(self) -> list[EventType]:
+        """"I agree" again after signing: the agreement this conversation signed, not a new one."""
+        with self.services.db.unit_of_work() as session:
+            agreement = latest_agreement(session, self.loan_ref, conversation_id=self.tracker.sender_id)
+            terms = json.loads(agreement.terms_json)["terms"] if agreement is not None else None
+            reference = agreement.reference if agreement is not None else None
+        if reference is None:
+            say(self.dispatcher, "utter_no_plan_to_accept")
+            return self.events
+        self.tell_signed(reference, terms, created=False)
+        return self.events
+
+    def tell_signed(self, reference: str, terms: dict, *, created: bool) -> None:
+        """The agreement's reference, its first payment and the link to the document."""
+        settings = self.services.settings
+        url = agreement_url(settings.public_base_url, settings.link_secret, reference)
+        schedule = terms["schedule"]
+        first = schedule[0] if schedule else {"amount": terms["monthly"], "due": terms["first_payment"]}
+        say(self.dispatcher, "utter_agreement_signed" if created else "utter_agreement_already_signed",
+            reference=reference, first_amount=self.money(Decimal(first["amount"])),
+            first_payment=self.day(_date(first["due"])))
+        say(self.dispatcher, "utter_agreement_link", reference=reference, url=url)
 
 
 def choice_buttons(count: int, lang: str) -> list[dict[str, str]]:

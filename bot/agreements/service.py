@@ -111,12 +111,15 @@ def sign_agreement(session: Session, *, conversation_id: str, loan_reference: st
     return Signed(agreement, created=True)
 
 
-def latest_agreement(session: Session, loan_reference: str) -> Agreement | None:
-    """The loan's most recent agreement: the plan account questions are answered from."""
-    return session.execute(
-        select(Agreement).where(Agreement.loan_reference == loan_reference)
-        .order_by(Agreement.accepted_at.desc(), Agreement.id.desc()).limit(1)
-    ).scalar_one_or_none()
+def latest_agreement(session: Session, loan_reference: str, *, conversation_id: str | None = None
+                     ) -> Agreement | None:
+    """The loan's most recent agreement (signed in `conversation_id`, when given): the plan
+    account questions are answered from."""
+    query = select(Agreement).where(Agreement.loan_reference == loan_reference)
+    if conversation_id is not None:
+        query = query.where(Agreement.conversation_id == conversation_id[:200])
+    return session.execute(query.order_by(Agreement.accepted_at.desc(), Agreement.id.desc()).limit(1)
+                           ).scalar_one_or_none()
 
 
 def agreement_by_reference(session: Session, reference: str) -> Agreement | None:

@@ -47,6 +47,16 @@ async def test_agreeing_twice_signs_one_agreement_and_answers_the_repeat_with_it
     assert agreement_count(services) == 1
 
 
+async def test_i_agree_again_after_signing_is_answered_with_the_same_agreement(services, domain):
+    alex = Borrower("HCF-1001")
+    await to_confirm_step(alex, domain)
+    first = by_response(await alex.says("I agree", "accept_agreement", domain), "utter_agreement_signed")[0]
+    assert alex.slots["stage"] == "agreed"
+    repeat = await alex.says("I agree", "accept_agreement", domain)
+    assert responses(repeat) == ["utter_agreement_already_signed", "utter_agreement_link"]
+    assert repeat[0]["reference"] == first["reference"] and agreement_count(services) == 1
+
+
 def test_two_acceptances_racing_on_one_offer_write_one_agreement(services, monkeypatch):
     """A second process whose 'already signed?' check ran before the first one committed:
     the unique constraint refuses its insert and it answers with the winner's agreement."""

@@ -1,5 +1,6 @@
 """Issue 3's negotiation scenarios against the real servers, over REST, the widget's socket.io
-and Telegram: the two seeded negotiations to a signed agreement, counter-offers, anti-stalling."""
+and Telegram: the two seeded negotiations to a signed agreement, counter-offers in both languages,
+promises to pay, anti-stalling."""
 from __future__ import annotations
 
 import re
@@ -7,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from bot.agreements.models import Agreement
+from bot.agreements.models import Agreement, PromiseToPay
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +35,8 @@ def sign_and_check(stack, borrower, accept: str, loan: str) -> str:
     assert any("/agreements/" in url and reference in url for url in borrower.links()), borrower.last
     assert borrower.tracker()["slots"]["agreement_ref"] == reference  # the turn was saved
     again = joined(borrower.say(accept))  # a repeat never signs again
-    assert set(REFERENCE.findall(again)) <= {reference} and agreements_for(stack, loan) == 1
+    assert reference in again and set(REFERENCE.findall(again)) == {reference}  # answered with the same one
+    assert agreements_for(stack, loan) == 1
     return reference
 
 
@@ -90,3 +92,27 @@ def test_a_borrower_with_an_agreement_this_month_is_handed_to_a_person(fresh_sta
     replies = again.say("能不能再给我换一个还款方案")
     assert again.paused(), replies
     assert fresh_stack.escalation_reason(again.conversation_id) == "stalling"
+
+
+def test_counter_offers_below_floor_and_within_limits_in_chinese(fresh_stack, borrower):
+    borrower.say("HCF-2002 1992-11-03")
+    borrower.say("公司减薪了，工资少了很多")
+    borrower.say("收入每月八千，开支每月六千")
+    refused = joined(borrower.say("我每个月只能还三百"))
+    assert "300.00" in refused and ("最低月供" in refused or "超过" in refused), refused
+    accepted = joined(borrower.say("那每个月还1200可以吗"))
+    assert "1,200.00" in accepted and "我同意" in accepted, accepted
+
+
+@pytest.mark.parametrize("loan, identity, promise, recorded", [
+    ("HCF-1001", "HCF-1001 12 April 1988", "I will pay 3930 next Friday", "recorded your promise to pay CNY 3,930.00"),
+    ("HCF-3003", "HCF-3003 1979年6月25日", "我下周五还980", "承诺在"),
+], ids=["en", "zh"])
+def test_a_promise_to_pay_the_arrears_is_recorded(fresh_stack, borrower, loan, identity, promise, recorded):
+    borrower.say(identity)
+    reply = joined(borrower.say(promise))
+    assert recorded in reply, reply
+    with fresh_stack.database() as database, database.unit_of_work() as session:
+        promises = session.execute(select(PromiseToPay).where(PromiseToPay.loan_reference == loan)).scalars().all()
+    assert len(promises) == 1 and promises[0].status == "open"
+    assert promises[0].conversation_id == borrower.conversation_id

@@ -96,9 +96,12 @@ def browser_page():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run"])
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": 1440, "height": 900})  # an agent's laptop
         yield page
         browser.close()
+
+
+SCREENSHOT = PROJECT_ROOT / "docs" / "img" / "console-1440x900.png"
 
 
 def test_agent_takes_over_replies_and_hands_back(stack, console_url, browser_page):
@@ -142,6 +145,8 @@ def test_agent_takes_over_replies_and_hands_back(stack, console_url, browser_pag
         assert "Kim" in received.replace("Hello, this is Kim", "")  # the borrower sees who is writing
         transcript.locator("li.agent", has_text="Hello, this is Kim").wait_for()
         assert borrower.times_received("Hello, this is Kim") == 1  # delivered once, not echoed
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT))
         assert borrower.session_id not in page.content() + page.url + page.title()
 
         page.click("#hand-back")

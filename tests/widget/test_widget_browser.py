@@ -230,3 +230,37 @@ def test_shows_offline_while_rasa_restarts_then_delivers_what_was_typed(widget):
     expect(widget.user_messages().last).not_to_contain_text("Waiting to send")
     widget.expect_bot_says("3,930.00")
     assert widget.bot_messages().count() > replies_before
+
+
+NEGOTIATION_SCREENSHOTS = PROJECT_ROOT / "docs" / "img"
+
+
+def test_a_chinese_borrower_taps_through_to_a_signed_agreement_on_a_phone(new_widget):
+    """The agreement turn on the widget (it used to crash Rasa's socket.io output): offers with
+    buttons, a tap to choose, a tap to agree, the agreement link, and the turn saved."""
+    widget = new_widget(locale="zh-CN").goto().open()
+    widget.ask("HCF-2002 1992年11月3日", "2,400.00")
+    widget.ask("上个月我失业了，估计两个月左右能找到新工作", "收入")
+    widget.ask("现在没有收入", "开支")
+    widget.ask("每月必要开支大概三千", "方案1")
+    widget.wait_turn_over()
+    option = widget.page.get_by_role("button", name="方案1", exact=True).last
+    expect(option).to_be_enabled()
+    expect(widget.page.get_by_role("button", name="转人工", exact=True).last).to_be_visible()
+    widget.page.screenshot(path=str(NEGOTIATION_SCREENSHOTS / "widget-zh-offers-390x844.png"))
+    widget.last_said = "方案1"
+    option.click()
+    widget.expect_bot_says("协议条款")
+    widget.wait_turn_over()
+    agree = widget.page.get_by_role("button", name="我同意", exact=True).last
+    widget.last_said = "我同意"
+    agree.click()
+    widget.expect_bot_says(re.compile(r"AGR-\d{8}-[0-9A-F]{6}"))
+    widget.wait_turn_over()
+    link = widget.page.locator('#debt-assistant-widget a[href*="/agreements/AGR-"]').last
+    expect(link).to_be_visible()
+    tracker = widget.stack.tracker(widget.conversation_id())
+    assert tracker["slots"]["stage"] == "agreed" and tracker["slots"]["agreement_ref"] in link.get_attribute("href")
+    assert widget.page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    widget.page.screenshot(path=str(NEGOTIATION_SCREENSHOTS / "widget-zh-agreement-390x844.png"))
+    assert not widget.errors

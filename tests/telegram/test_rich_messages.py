@@ -7,6 +7,7 @@ import pytest
 from bot.messages import MAX_MESSAGE_CHARS
 from channels.message_limit import TOO_LONG_REPLY
 from channels.telegram.input import TelegramOutput
+from tests.payloads import domain_custom_payloads
 from tests.telegram.conftest import load_update, make_sender
 
 AGREEMENT = {"title": "Your agreement AGR-20261201-ABC123", "url": "https://hcf.example/agreements/AGR-1?sig=x"}
@@ -70,3 +71,15 @@ async def test_a_message_over_the_limit_is_answered_and_never_reaches_rasa(serve
     if not reaches_rasa:
         assert bot_api.sent_texts(5550001) == [TOO_LONG_REPLY]
         assert "2,000 characters" in TOO_LONG_REPLY and "2,000 个字符" in TOO_LONG_REPLY
+
+
+@pytest.mark.parametrize("name", sorted(domain_custom_payloads()))
+async def test_every_custom_payload_of_the_domain_reaches_telegram_with_its_links(bot_api, name):
+    payload = domain_custom_payloads()[name]
+    output = TelegramOutput(make_sender(bot_api))
+    await output.send_response("telegram:5550001", {"custom": payload})
+    [sent] = bot_api.calls_to("sendMessage")
+    assert sent.params["text"] == payload["text"]
+    rows = sent.params.get("reply_markup", {}).get("inline_keyboard", [])
+    urls = [button.get("url") for row in rows for button in row if button.get("url")]
+    assert urls == [link["url"] for link in payload.get("links", [])]

@@ -19,6 +19,7 @@ from bot.storage import Database
 from channels.message_limit import TOO_LONG_REPLY
 from channels.widget.sessions import WidgetSession, WidgetSessions
 from channels.widget.socketio import WidgetSocketIOInput
+from tests.payloads import domain_custom_payloads
 
 Sanic.test_mode = True
 AGREEMENT = {"title": "Your agreement AGR-1", "url": "https://hcf.example/agreements/AGR-1?sig=x"}
@@ -240,3 +241,15 @@ async def test_a_message_over_the_limit_is_answered_and_never_reaches_rasa(widge
     assert bool(agent.messages) is reaches_rasa
     if not reaches_rasa:
         assert reply == {"text": TOO_LONG_REPLY}
+
+
+@pytest.mark.parametrize("name", sorted(domain_custom_payloads()))
+async def test_every_custom_payload_of_the_domain_reaches_the_widget_as_one_event(widget_server, name):
+    payload = domain_custom_payloads()[name]
+    _, _, client = await widget_server(reply=lambda m: [{"custom": dict(payload)}])
+    borrower = client()
+    await borrower.connect()
+    await borrower.say("I agree")
+    arrived = await borrower.next()
+    assert arrived["text"] == payload["text"] and arrived.get("links", []) == payload.get("links", [])
+    assert await borrower.nothing_arrives()

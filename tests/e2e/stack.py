@@ -30,6 +30,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    """Wait until `url` answers 2xx; fail naming the log if the process exits or time runs out."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        if process.poll() is not None or time.time() > deadline:
+            raise RuntimeError(f"{url} did not come up; see {log}")
+        time.sleep(0.3)
+
+
 class Stack:
     """A running pair of servers; `restart()` stops both and starts them again on the same state."""
 
@@ -133,16 +147,7 @@ class Stack:
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.time() + 60
-            while True:
-                try:
-                    if requests.get(f"{url}/healthz", timeout=2).ok:
-                        break
-                except requests.RequestException:
-                    pass
-                if process.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"web app did not start; see {self.var_dir / 'web.log'}")
-                time.sleep(0.3)
+            wait_healthy(f"{url}/healthz", process, self.var_dir / "web.log")
             yield url
         finally:
             if process.poll() is None:

@@ -4,15 +4,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-import requests
 
-from tests.e2e.stack import VENV_BIN, free_port
+from tests.e2e.stack import VENV_BIN, free_port, wait_healthy
 from tests.conftest import PROJECT_ROOT
 
 SERVER_COMMAND = ["-m", "action_server"]
@@ -35,23 +33,14 @@ def action_server(tmp_path_factory) -> Iterator[RunningActionServer]:
                                  max_request_bytes=1_000_000, log=var_dir.parent / "actions.log")
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "APP_VAR_DIR": str(var_dir), "ACTION_PORT": str(port),
            "ACTION_SERVER_TOKEN": server.token, "ACTION_MAX_REQUEST_BYTES": str(server.max_request_bytes),
-           "DEMO_AGENT_PASSWORD": "x" * 16, "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+           "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
     subprocess.run([str(VENV_BIN / "python"), "-m", "bot.cli", "setup"], cwd=PROJECT_ROOT, env=env, check=True,
                    capture_output=True, timeout=120)
     with open(server.log, "ab") as log:
         process = subprocess.Popen([str(VENV_BIN / "python"), *SERVER_COMMAND], cwd=PROJECT_ROOT, env=env,
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if requests.get(f"{server.url}/health", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if process.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"the action server did not start; see {server.log}")
-            time.sleep(0.3)
+        wait_healthy(f"{server.url}/health", process, server.log)
         yield server
     finally:
         if process.poll() is None:

@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import copy
 import json
-import socket
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 import httpx
 import pytest
-from rasa.core.channels.channel import UserMessage, register
+from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from channels.telegram.dedup import InMemoryUpdateLog
 from channels.telegram.input import TelegramInput
 from channels.telegram.sender import TelegramSender
+from tests.channel_server import serve_channel_app, stop_channel_app
 from tests.telegram.fake_bot_api import FakeBotApi
 
 UPDATES_DIR = Path(__file__).parent / "updates"
@@ -102,25 +101,12 @@ async def serve_channel(bot_api):
             update_log=InMemoryUpdateLog(),
         )
         agent = RecordingAgent(reply=reply)
-        app = Sanic(f"telegram_test_{uuid.uuid4().hex[:8]}", configure_logging=False)
-        app.config.MOTD = False
-        app.ctx.agent = agent
-        register([channel], app, route="/webhooks/")
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
-        await server.startup()
-        await server.before_start()
-        await server.after_start()
+        server, url = await serve_channel_app(channel, agent, "telegram_test")
         client = httpx.AsyncClient(timeout=20.0)
         started.append((server, client))
-        return ChannelServer(channel, agent, f"http://127.0.0.1:{port}", client)
+        return ChannelServer(channel, agent, url, client)
 
     yield start
     for server, client in started:
         await client.aclose()
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+        await stop_channel_app(server)

@@ -9,7 +9,7 @@ from tests.conftest import PROJECT_ROOT
 
 def run_cli(tmp_path, *args, **env):
     return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", "APP_VAR_DIR": str(tmp_path), "DEMO_AGENT_PASSWORD": "x" * 16,
+                          env={"PATH": "/usr/bin:/bin", "APP_VAR_DIR": str(tmp_path),
                                **env}, timeout=120)
 
 

@@ -4,14 +4,12 @@ sessions, a socket bound to its own conversation, every payload shape, the lengt
 from __future__ import annotations
 
 import asyncio
-import socket
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pytest
 import socketio
-from rasa.core.channels.channel import UserMessage, register
+from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot.messages import MAX_MESSAGE_CHARS
@@ -19,6 +17,7 @@ from bot.storage import Database
 from channels.message_limit import TOO_LONG_REPLY
 from channels.widget.sessions import WidgetSession, WidgetSessions
 from channels.widget.socketio import WidgetSocketIOInput
+from tests.channel_server import serve_channel_app, stop_channel_app
 from tests.payloads import domain_custom_payloads
 
 Sanic.test_mode = True
@@ -79,19 +78,8 @@ async def widget_server(tmp_path):
             {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True})
         channel.sessions = WidgetSessions(database)
         agent = RecordingAgent(**({"reply": reply} if reply else {}))
-        app = Sanic(f"widget_test_{uuid.uuid4().hex[:8]}", configure_logging=False)
-        app.config.MOTD = False
-        app.ctx.agent = agent
-        register([channel], app, route="/webhooks/")
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
-        await server.startup()
-        await server.before_start()
-        await server.after_start()
+        server, url = await serve_channel_app(channel, agent, "widget_test")
         started.append(server)
-        url = f"http://127.0.0.1:{port}"
 
         def client() -> Client:
             made = Client(url)
@@ -105,10 +93,7 @@ async def widget_server(tmp_path):
         if made.sio.connected:
             await made.sio.disconnect()
     for server in started:
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
+        await stop_channel_app(server)
     database.dispose()
 
 

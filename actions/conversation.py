@@ -1,4 +1,4 @@
-"""Conversation basics: greetings, "are you a bot?", purpose, thanks, and not understanding."""
+"""Conversation basics: greetings, "are you a bot?", purpose, thanks, and reading what the classifier could not place."""
 from __future__ import annotations
 
 from typing import Text
@@ -8,10 +8,11 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import BorrowerAction, is_verified, latest_intent, latest_text, say
+from actions.common import BorrowerAction, is_verified, latest_intent, latest_text, say, today
 from actions.negotiation import Negotiation
+from actions.verification import verify_and_continue
+from bot.language import parse_date_of_birth, parse_loan_ref
 
-MISUNDERSTOOD = {"nlu_fallback", "out_of_scope"}
 LONG_MESSAGE = 2000
 
 SMALL_TALK = {
@@ -29,6 +30,8 @@ class ActionSmallTalk(BorrowerAction):
         return "action_small_talk"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if not is_verified(tracker) and carries_identity(latest_text(tracker)):
+            return await verify_and_continue(dispatcher, tracker)  # "hi, HCF-1001, born 12 Apr 1988"
         intent = latest_intent(tracker)
         response = SMALL_TALK.get(intent)
         if response:
@@ -39,46 +42,85 @@ class ActionSmallTalk(BorrowerAction):
         return []
 
 
-def _previous_user_intent(tracker: Tracker) -> str | None:
-    """The intent of the user message before the latest one, in this session."""
-    seen = 0
+# What the bot says when it did not understand: a user turn answered with one of these was a misread.
+MISREAD_ANSWERS = {"utter_did_not_understand", "utter_out_of_scope", "utter_offer_person"}
+MISREADS_BEFORE_OFFER, MISREADS_BEFORE_HANDOFF = 2, 3
+
+
+def has_words(text: str) -> bool:
+    """Letters, digits or Han characters: an empty, whitespace, emoji or sticker message has none."""
+    return any(character.isalnum() for character in text)
+
+
+def misreads_in_a_row(tracker: Tracker) -> int:
+    """Real misunderstandings in a row, the latest message included (it reached the fallback).
+
+    A turn is a misread when the bot answered it with a "did not understand" response; messages
+    without words are no misread and do not break the run (DOMAIN.md: an emoji is not a misread).
+    """
+    count = 1
+    answers: set[str] = set()
+    skipped_latest = False
     for event in reversed(tracker.events):
-        if event.get("event") == "session_started":
-            return None
-        if event.get("event") == "user":
-            seen += 1
-            if seen == 2:
-                return (event.get("parse_data") or {}).get("intent", {}).get("name")
-    return None
+        kind = event.get("event")
+        if kind == "session_started":
+            break
+        if kind == "bot":
+            answers.add((event.get("metadata") or {}).get("utter_action"))
+        elif kind == "user":
+            if not skipped_latest:  # the message being answered now
+                skipped_latest, answers = True, set()
+                continue
+            if not has_words(event.get("text") or ""):
+                answers = set()
+                continue
+            if not answers & MISREAD_ANSWERS:
+                break
+            count += 1
+            answers = set()
+    return count
+
+
+def carries_identity(text: str) -> bool:
+    """A loan reference or a date of birth (even an impossible one) in the message."""
+    birth = parse_date_of_birth(text, today())
+    return bool(parse_loan_ref(text)) or birth.value is not None or birth.impossible
 
 
 class ActionFallback(BorrowerAction):
-    """Not understood or out of scope: say what the bot can do; twice in a row, offer a person."""
+    """A message the classifier could not place: read it against what the bot asked first.
+
+    Identity details before verification and answers to the negotiation's questions are
+    never misunderstandings; a message without words gets a short prompt. Otherwise: say what
+    the bot can do; at the second misread in a row offer the choices with a person among
+    them; at the third, a person takes over.
+    """
 
     def name(self) -> Text:
         return "action_fallback"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = latest_text(tracker)
-        if not text.strip():
+        if not has_words(text):
             say(dispatcher, "utter_empty_message")
             return []
         if len(text) > LONG_MESSAGE:
             say(dispatcher, "utter_message_too_long")
             return []
-        if is_verified(tracker) and tracker.get_slot("stage"):
+        verified = is_verified(tracker)
+        if not verified and carries_identity(text):
+            return await verify_and_continue(dispatcher, tracker)
+        if verified and tracker.get_slot("stage"):
             answered = Negotiation(dispatcher, tracker).answer_in_context()
             if answered is not None:
                 return answered
-        intent = latest_intent(tracker)
-        previous = _previous_user_intent(tracker)
-        if intent == "nlu_fallback" and previous == "nlu_fallback":
-            # Two real misunderstandings in a row: a person takes over (DOMAIN.md).
+        misreads = misreads_in_a_row(tracker)
+        if misreads >= MISREADS_BEFORE_HANDOFF:
             return [SlotSet("handoff_reason", "repeated_misunderstanding"), FollowupAction("action_handoff")]
-        if previous in MISUNDERSTOOD:
+        if misreads == MISREADS_BEFORE_OFFER:
             say(dispatcher, "utter_offer_person")
             return []
-        say(dispatcher, "utter_out_of_scope" if intent == "out_of_scope" else "utter_did_not_understand")
-        if not is_verified(tracker):
+        say(dispatcher, "utter_out_of_scope" if latest_intent(tracker) == "out_of_scope" else "utter_did_not_understand")
+        if not verified:
             say(dispatcher, "utter_ask_identity")
         return []

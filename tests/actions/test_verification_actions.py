@@ -7,9 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
+import pytest
+
 from actions.account import ActionShowArrears, ActionStopContact
 from actions.common import utc_now
-from actions.conversation import ActionFallback
+from actions.conversation import ActionFallback, ActionSmallTalk
 from actions.verification import ActionVerifyIdentity
 from bot.accounts.models import ContactOptOut
 from bot.verification.models import VerificationAttempt, VerifiedSession
@@ -162,20 +164,55 @@ async def test_stop_contact_is_recorded(services, domain):
     assert [r.conversation_id for r in rows] == ["test-conversation"]
 
 
-async def test_two_misunderstandings_in_a_row_hand_over_to_a_person(services, domain):
-    first = {"event": "user", "text": "asdf", "parse_data": {"intent": {"name": "nlu_fallback"}}}
-    second = {"event": "user", "text": "qwer", "parse_data": {"intent": {"name": "nlu_fallback"}}}
-    messages, events = await run(ActionFallback(), make_tracker("qwer", "nlu_fallback", events=[first, second]), domain)
+def user(text: str, intent: str = "nlu_fallback") -> dict:
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}
+
+
+def bot(response: str) -> dict:
+    return {"event": "bot", "text": "...", "metadata": {"utter_action": response}}
+
+
+async def test_a_third_misunderstanding_in_a_row_hands_over_to_a_person(services, domain):
+    events = [user("asdf"), bot("utter_did_not_understand"), user("qwer"), bot("utter_offer_person"), user("zxcv")]
+    messages, returned = await run(ActionFallback(), make_tracker("zxcv", "nlu_fallback", events=events), domain)
     assert messages == []
-    assert slot_events(events) == {"handoff_reason": "repeated_misunderstanding"}
-    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_handoff"}
+    assert slot_events(returned) == {"handoff_reason": "repeated_misunderstanding"}
+    assert returned[-1] == {"event": "followup", "timestamp": None, "name": "action_handoff"}
 
 
-async def test_two_out_of_scope_questions_in_a_row_offer_a_person(services, domain):
-    first = {"event": "user", "text": "weather?", "parse_data": {"intent": {"name": "out_of_scope"}}}
-    second = {"event": "user", "text": "pizza?", "parse_data": {"intent": {"name": "out_of_scope"}}}
-    messages, _ = await run(ActionFallback(), make_tracker("pizza?", "out_of_scope", events=[first, second]), domain)
+async def test_the_second_misunderstanding_offers_the_choices_with_a_person_as_buttons(services, domain):
+    events = [user("weather?", "out_of_scope"), bot("utter_out_of_scope"), user("pizza?", "out_of_scope")]
+    messages, returned = await run(ActionFallback(), make_tracker("pizza?", "out_of_scope", events=events), domain)
+    assert responses(messages) == ["utter_offer_person"] and returned == []
+    for variation in domain["responses"]["utter_offer_person"]:
+        assert {"Talk to a person", "转人工"} & {b["title"] for b in variation["buttons"]}
+
+
+@pytest.mark.parametrize("contentless", ["   ", "\u3000\n", "🙂", "👍👍", "…", "?!"])
+async def test_messages_without_words_get_a_prompt_and_never_count_as_misunderstandings(services, domain, contentless):
+    # whitespace, then an emoji, after one real misread: still a prompt, and no hand-over
+    events = [user("asdf"), bot("utter_did_not_understand"), user("   "), bot("utter_empty_message"), user(contentless)]
+    messages, returned = await run(ActionFallback(), make_tracker(contentless, "nlu_fallback", events=events), domain)
+    assert responses(messages) == ["utter_empty_message"] and returned == []
+    # and the next real misread is only the second in a row
+    events += [bot("utter_empty_message"), user("qwer")]
+    messages, _ = await run(ActionFallback(), make_tracker("qwer", "nlu_fallback", events=events), domain)
     assert responses(messages) == ["utter_offer_person"]
+
+
+@pytest.mark.parametrize("answer", ["12 Apr 1988", "Apr 12 1988", "12 April 1988", "April 12, 1988", "12.04.1988",
+                                    "1988年4月12日", "12/04/1988"])
+async def test_a_date_of_birth_after_the_question_verifies_whatever_the_classifier_said(services, domain, answer):
+    tracker = make_tracker(answer, "nlu_fallback", slots={"pending_loan_ref": "HCF-1001"})
+    messages, events = await run(ActionFallback(), tracker, domain)
+    assert "utter_verified" in responses(messages) and "utter_arrears" in responses(messages), responses(messages)
+    assert slot_events(events)["verified"] is True
+
+
+async def test_identity_inside_a_greeting_is_read(services, domain):
+    messages, events = await run(ActionSmallTalk(), make_tracker("hi, HCF-1001 here, born 12 Apr 1988", "greet"),
+                                 domain)
+    assert "utter_arrears" in responses(messages) and slot_events(events)["verified"] is True
 
 
 async def test_empty_and_huge_messages_get_their_own_answers(services, domain):

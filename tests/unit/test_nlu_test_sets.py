@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
+import unicodedata
+from collections import Counter, defaultdict
 
 import pytest
 import yaml
@@ -12,11 +13,42 @@ from tests.conftest import PROJECT_ROOT
 
 NLU = PROJECT_ROOT / "tests" / "nlu"
 TEST_SETS = ["heldout_en.yml", "heldout_zh.yml", "heldout2_en.yml", "heldout2_zh.yml"]
+CROSS_AUTHOR = sorted(str(path.relative_to(NLU)) for path in (NLU / "cross_author").glob("*.yml"))
 NOT_A_WORD = re.compile(r"[^\w]|_", re.UNICODE)
+NEAR_MIN_CHARS, NEAR_DISTANCE = 20, 2
 
 
 def normalised(text: str) -> str:
-    return NOT_A_WORD.sub("", text.lower())
+    """Case, punctuation, spaces and full/half width folded away."""
+    return NOT_A_WORD.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+def within_edit_distance(a: str, b: str, limit: int) -> bool:
+    """Levenshtein distance <= limit, computed in a band of width 2*limit+1 with early exit."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        low, high = max(1, i - limit), min(len(b), i + limit)
+        current = [i] + [limit + 1] * len(b)
+        for j in range(low, high + 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != b[j - 1]))
+        if min(current[low - 1:high + 1]) > limit:
+            return False
+        previous = current
+    return previous[len(b)] <= limit
+
+
+def near_duplicates(texts: list[str], training_by_length: dict[int, list[str]]) -> list[str]:
+    found = []
+    for text in texts:
+        if len(text) <= NEAR_MIN_CHARS:
+            continue
+        candidates = (t for n in range(len(text) - NEAR_DISTANCE, len(text) + NEAR_DISTANCE + 1)
+                      for t in training_by_length.get(n, ()))
+        if any(within_edit_distance(text, candidate, NEAR_DISTANCE) for candidate in candidates):
+            found.append(text)
+    return found
 
 
 def examples(path) -> list[tuple[str, str]]:
@@ -35,10 +67,42 @@ def intents() -> set[str]:
     return set(yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))["intents"])
 
 
-@pytest.mark.parametrize("name", TEST_SETS + ["dev_en.yml", "dev_zh.yml"])
-def test_no_test_sentence_is_in_the_training_data(name, training):
-    overlap = [text for text, _ in examples(NLU / name) if normalised(text) in training]
+@pytest.fixture(scope="module")
+def training_by_length(training) -> dict[int, list[str]]:
+    by_length: dict[int, list[str]] = defaultdict(list)
+    for text in training:
+        by_length[len(text)].append(text)
+    return by_length
+
+
+@pytest.mark.parametrize("name", TEST_SETS + CROSS_AUTHOR + ["dev_en.yml", "dev_zh.yml"])
+def test_no_test_sentence_is_in_the_training_data(name, training, training_by_length):
+    texts = [normalised(text) for text, _ in examples(NLU / name)]
+    overlap = [text for text in texts if text in training]
     assert overlap == [], f"{len(overlap)} sentences of {name} are also training data"
+    near = near_duplicates(texts, training_by_length)
+    assert near == [], f"{len(near)} sentences of {name} are within {NEAR_DISTANCE} edits of training data"
+
+
+def test_the_near_duplicate_check_can_fail():
+    training = {"icanpay500nextfridayforsure": None}
+    by_length = defaultdict(list)
+    for text in training:
+        by_length[len(text)].append(text)
+    assert near_duplicates(["icanpay600nextfridayforsure"], by_length) == ["icanpay600nextfridayforsure"]
+    assert near_duplicates(["wewillpay500nextfridayforsure"], by_length) == []
+    assert within_edit_distance("abcdefghijklmnopqrstuv", "abcdefghijklmnopqrstuv", 2)
+    assert not within_edit_distance("abcdefghijklmnopqrstuv", "abcdefghijklmnopqrxxxx", 2)
+
+
+def test_cross_author_sets_have_four_writers_and_25_examples_per_intent_per_language(intents):
+    writers = {name.split("/")[-1].split("_")[0] for name in CROSS_AUTHOR}
+    assert len(writers) >= 4, CROSS_AUTHOR
+    for language in ("en", "zh"):
+        counts = Counter(intent for name in CROSS_AUTHOR if name.endswith(f"_{language}.yml")
+                         for _, intent in examples(NLU / name))
+        tested = {intent for intent in intents if not intent.startswith(("EXTERNAL_", "nlu_"))}
+        assert {intent: counts[intent] for intent in tested if counts[intent] < 25} == {}, language
 
 
 @pytest.mark.parametrize("name", TEST_SETS)

@@ -39,8 +39,14 @@ def test_verification_lock_is_shared_by_every_process_on_postgres(pg_database):
     other_process = Database(pg_database.url)
     try:
         with other_process.unit_of_work() as session:
-            result = verify_identity(session, loan_reference="HCF-1001", date_of_birth=date(1988, 4, 12),
-                                     conversation_id="pg2", channel="rest", now=now + timedelta(minutes=5), rule=rule)
+            # The same conversation, now served by another process: still locked, even with the right date.
+            same = verify_identity(session, loan_reference="HCF-1001", date_of_birth=date(1988, 4, 12),
+                                   conversation_id="pg", channel="rest", now=now + timedelta(minutes=5), rule=rule)
+        with other_process.unit_of_work() as session:
+            # The real borrower in another conversation is not locked out by those failures.
+            borrower = verify_identity(session, loan_reference="HCF-1001", date_of_birth=date(1988, 4, 12),
+                                       conversation_id="pg2", channel="rest", now=now + timedelta(minutes=5), rule=rule)
     finally:
         other_process.dispose()
-    assert result.outcome is Outcome.LOCKED
+    assert same.outcome is Outcome.LOCKED
+    assert borrower.outcome is Outcome.VERIFIED

@@ -1,0 +1,231 @@
+"""A linear intent classifier on its own TF-IDF features: word n-grams of the bilingual
+tokenizer's tokens and character n-grams (char_wb) of the text.
+
+Character n-grams carry most of the signal for Chinese (no reliance on jieba's
+segmentation) and for typos; word n-grams carry English phrasing. The model is a
+scikit-learn LogisticRegression (multinomial) or a LinearSVC calibrated by
+cross-validation (CalibratedClassifierCV, sigmoid): either way `predict_proba` gives
+probabilities over every intent that sum to 1, which the FallbackClassifier reads.
+
+`combine_with_previous: true` turns it into an ensemble member: placed after another
+intent classifier (DIET), it averages that classifier's `intent_ranking` with its own
+probabilities (`previous_weight` for the other one) and emits the mean.
+
+Persisted with Rasa's model storage through skops (as Rasa 3.6's own sklearn
+classifiers do), loading only an explicit list of trusted types.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text, Type
+
+import numpy as np
+from scipy.sparse import csr_matrix, hstack
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "linear_intent.skops"
+# skops refuses to load any type outside its defaults unless trusted by name. These are the
+# only extra types our objects hold (the IDF diagonal is a CSR matrix; the calibrated SVC
+# keeps one sigmoid per class). Anything else in the file means it is not ours: refuse it.
+TRUSTED_TYPES = {
+    "scipy.sparse._csr.csr_matrix",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+}
+LOGISTIC_REGRESSION = "logistic_regression"
+LINEAR_SVC = "linear_svc"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearIntentClassifier(GraphComponent, IntentClassifier):
+    """Word + character n-gram TF-IDF into a linear model with calibrated probabilities."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [Tokenizer]
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["sklearn", "skops"]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            # LinearSVC + sigmoid calibration; or "logistic_regression" (multinomial).
+            # Measured in docs/DECISIONS.md (issue 10).
+            "model": LINEAR_SVC,
+            "C": 1.0,
+            "class_weight": "balanced",
+            "word_ngram_range": [1, 2],
+            "char_ngram_range": [1, 4],
+            "min_df": 1,
+            "sublinear_tf": True,
+            "calibration_folds": 5,  # linear_svc only
+            "max_iter": 2000,
+            "random_state": 42,
+            "ranking_length": 10,  # 0 = every intent
+            "combine_with_previous": False,
+            "previous_weight": 0.5,
+        }
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[Dict[Text, Any]] = None,
+    ) -> None:
+        self.component_config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        # {"words": TfidfVectorizer, "chars": TfidfVectorizer, "clf": estimator}
+        self._model = model
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LinearIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        model = config.get("model", LINEAR_SVC)
+        if model not in (LOGISTIC_REGRESSION, LINEAR_SVC):
+            raise ValueError(f"LinearIntentClassifier: unknown model '{model}'")
+        if not 0.0 <= float(config.get("previous_weight", 0.5)) <= 1.0:
+            raise ValueError("LinearIntentClassifier: previous_weight must be within [0, 1]")
+
+    # ---------------------------------------------------------------- features
+    @staticmethod
+    def _word_text(message: Message) -> Text:
+        """The tokenizer's tokens joined by spaces (tokens never contain whitespace)."""
+        tokens = message.get(TOKENS_NAMES[TEXT]) or []
+        if tokens:
+            return " ".join(token.text for token in tokens)
+        return message.get(TEXT) or ""
+
+    def _features(self, messages: List[Message]) -> csr_matrix:
+        assert self._model is not None
+        words = self._model["words"].transform([self._word_text(m) for m in messages])
+        chars = self._model["chars"].transform([m.get(TEXT) or "" for m in messages])
+        return hstack([words, chars], format="csr")
+
+    def _new_vectorizers(self):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        c = self.component_config
+        common = {"lowercase": True, "sublinear_tf": c["sublinear_tf"], "min_df": c["min_df"],
+                  "dtype": np.float32}
+        words = TfidfVectorizer(analyzer="word", token_pattern=r"(?u)\S+",
+                                ngram_range=tuple(c["word_ngram_range"]), **common)
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(c["char_ngram_range"]), **common)
+        return words, chars
+
+    def _new_classifier(self):
+        c = self.component_config
+        if c["model"] == LINEAR_SVC:
+            from sklearn.calibration import CalibratedClassifierCV
+            from sklearn.svm import LinearSVC
+
+            svc = LinearSVC(C=c["C"], class_weight=c["class_weight"], max_iter=c["max_iter"],
+                            random_state=c["random_state"])
+            return CalibratedClassifierCV(svc, method="sigmoid", cv=c["calibration_folds"])
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(C=c["C"], class_weight=c["class_weight"], max_iter=c["max_iter"],
+                                  solver="lbfgs", multi_class="multinomial",
+                                  random_state=c["random_state"])
+
+    # ---------------------------------------------------------------- training
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        labels = np.array([e.get(INTENT) for e in examples])
+        if len(set(labels)) < 2:
+            logger.warning("LinearIntentClassifier needs at least two intents; not trained.")
+            return self._resource
+        words, chars = self._new_vectorizers()
+        words.fit([self._word_text(e) for e in examples])
+        chars.fit([e.get(TEXT) for e in examples])
+        self._model = {"words": words, "chars": chars, "clf": self._new_classifier()}
+        self._model["clf"].fit(self._features(examples), labels)
+        self.persist()
+        return self._resource
+
+    def persist(self) -> None:
+        import skops.io as sio
+
+        with self._model_storage.write_to(self._resource) as model_dir:
+            sio.dump(self._model, model_dir / MODEL_FILE)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "LinearIntentClassifier":
+        import skops.io as sio
+
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                path = model_dir / MODEL_FILE
+                untrusted = set(sio.get_untrusted_types(file=path))
+                if untrusted - TRUSTED_TYPES:
+                    # Not a file this component wrote (or scikit-learn renamed a type): refuse it
+                    # loudly rather than run a model that would send every message to the fallback.
+                    raise RuntimeError(f"LinearIntentClassifier: untrusted types in {path}: "
+                                       f"{sorted(untrusted - TRUSTED_TYPES)}; retrain the model")
+                model = sio.load(path, trusted=sorted(untrusted))
+        except ValueError:  # no such resource: the component was never trained (as Rasa's own)
+            logger.warning("LinearIntentClassifier: no trained model; every message will fall back.")
+            return cls.create(config, model_storage, resource, execution_context)
+        return cls(config, model_storage, resource, model)
+
+    # ---------------------------------------------------------------- inference
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self._model is None:  # untrained: no intent, confidence 0 (the fallback takes it)
+            for message in messages:
+                message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+            return messages
+        if not messages:
+            return messages
+        probabilities = self._model["clf"].predict_proba(self._features(messages))
+        classes = [str(c) for c in self._model["clf"].classes_]
+        weight = float(self.component_config["previous_weight"])
+        length = int(self.component_config["ranking_length"])
+        for message, row in zip(messages, probabilities):
+            scores = dict(zip(classes, (float(p) for p in row)))
+            previous = message.get(INTENT_RANKING_KEY) or []
+            if self.component_config["combine_with_previous"] and previous:
+                # Intents absent from the other classifier's (possibly truncated) ranking count as 0.
+                other = {r["name"]: float(r["confidence"]) for r in previous}
+                scores = {name: weight * other.get(name, 0.0) + (1 - weight) * p for name, p in scores.items()}
+                total = sum(scores.values()) or 1.0
+                scores = {name: p / total for name, p in scores.items()}
+            ranking = sorted(({"name": n, "confidence": p} for n, p in scores.items()),
+                             key=lambda r: -r["confidence"])
+            message.set(INTENT, dict(ranking[0]), add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking[:length] if length > 0 else ranking, add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data

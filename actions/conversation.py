@@ -8,12 +8,12 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import BorrowerAction, is_verified, latest_intent, latest_text, say, today
+from actions.common import BorrowerAction, current_verification, is_verified, latest_intent, latest_text, say, today
 from actions.negotiation import Negotiation
 from actions.verification import verify_and_continue
 from bot.language import parse_date_of_birth, parse_loan_ref
+from bot.messages import too_long
 
-LONG_MESSAGE = 2000
 
 SMALL_TALK = {
     "bot_challenge": "utter_iamabot",
@@ -30,7 +30,8 @@ class ActionSmallTalk(BorrowerAction):
         return "action_small_talk"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if not is_verified(tracker) and carries_identity(latest_text(tracker)):
+        verified = is_verified(tracker)
+        if not verified and carries_identity(latest_text(tracker)):
             return await verify_and_continue(dispatcher, tracker)  # "hi, HCF-1001, born 12 Apr 1988"
         intent = latest_intent(tracker)
         response = SMALL_TALK.get(intent)
@@ -38,7 +39,7 @@ class ActionSmallTalk(BorrowerAction):
             say(dispatcher, response)
         if intent in ("goodbye", "thanks"):
             return []
-        say(dispatcher, "utter_how_can_i_help" if is_verified(tracker) else "utter_ask_identity")
+        say(dispatcher, "utter_how_can_i_help" if verified else "utter_ask_identity")
         return []
 
 
@@ -104,14 +105,15 @@ class ActionFallback(BorrowerAction):
         if not has_words(text):
             say(dispatcher, "utter_empty_message")
             return []
-        if len(text) > LONG_MESSAGE:
+        if too_long(text):  # the channels refuse these first; a message from elsewhere still gets an answer
             say(dispatcher, "utter_message_too_long")
             return []
-        verified = is_verified(tracker)
+        verification = current_verification(tracker)
+        verified = verification is not None
         if not verified and carries_identity(text):
             return await verify_and_continue(dispatcher, tracker)
         if verified and tracker.get_slot("stage"):
-            answered = Negotiation(dispatcher, tracker).answer_in_context()
+            answered = Negotiation(dispatcher, tracker, verification).answer_in_context()
             if answered is not None:
                 return answered
         misreads = misreads_in_a_row(tracker)

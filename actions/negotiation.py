@@ -17,8 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    BorrowerAction, current_verification, keep_verified, language, latest_intent, latest_text, say, services, today, utc_now,
-    verified_reference,
+    BorrowerAction, current_verification, keep_verified, language, latest_intent, latest_text, say, services, today,
+    utc_now,
 )
 from actions.phrasing import cause_text, concessions_text
 from actions.verification import verify_and_continue
@@ -37,6 +37,7 @@ from bot.negotiation import (
     AccountPosition, CounterOfferStatus, Finances, Hardship, Offer, affordable_instalment,
     evaluate_counter_offer, monthly_surplus, promise_minimum, promise_to_pay_allowed, propose_offers, stalling_check,
 )
+from bot.verification.sessions import Verification
 
 INCOME_WORDS = re.compile(r"(?i)\b(income|earn|salary|wage|paid|make)\w*|收入|工资|薪|挣|赚|到手")
 COST_WORDS = re.compile(r"(?i)\b(cost|rent|bill|spend|expense|food|transport|utilit)\w*|开支|开销|房租|花|支出|生活费")
@@ -77,14 +78,14 @@ def chosen_option(text: str) -> int | None:
 class Negotiation:
     """One turn of the negotiation: the tracker's state in, messages and slot events out."""
 
-    def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker, verification: Verification) -> None:
         self.dispatcher = dispatcher
         self.tracker = tracker
         self.lang = language(tracker)
         self.text = latest_text(tracker)
         self.intent = latest_intent(tracker)
-        self.verification = current_verification(tracker)
-        self.loan_ref = self.verification.loan_reference if self.verification else None
+        self.verification = verification  # the server's record, read once per turn by the caller
+        self.loan_ref = verification.loan_reference
         self.services = services()
         self.events: list[EventType] = keep_verified()
         with self.services.db.unit_of_work() as session:
@@ -511,6 +512,7 @@ class ActionNegotiate(BorrowerAction):
         return "action_negotiate"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if verified_reference(tracker) is None:
+        verification = current_verification(tracker)
+        if verification is None:
             return await verify_and_continue(dispatcher, tracker)
-        return Negotiation(dispatcher, tracker).run()
+        return Negotiation(dispatcher, tracker, verification).run()

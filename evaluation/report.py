@@ -64,7 +64,9 @@ def summarise(results: list[Result]) -> dict:
     affordable = [r for r in results if BY_KEY[r.persona].can_afford]
     got_handoff = [r for r in results if r.got == HANDOFF]
     expected_handoff = [r for r in results if r.expected == HANDOFF]
-    true_handoff = [r for r in got_handoff if r.expected == HANDOFF]
+    # Right only for the persona's reason: a handoff after repeated misunderstanding (or for any
+    # other reason) is counted as a handoff made, not as one the persona needed.
+    true_handoff = [r for r in got_handoff if r.expected == HANDOFF and r.ok]
     agreements = [r for r in results if r.got == AGREEMENT]
     return {
         "personas": len(results),
@@ -72,6 +74,9 @@ def summarise(results: list[Result]) -> dict:
         "agreement_rate_can_afford": ratio(sum(r.got == AGREEMENT for r in affordable), len(affordable)),
         "handoff_precision": ratio(len(true_handoff), len(got_handoff)),
         "handoff_recall": ratio(len(true_handoff), len(expected_handoff)),
+        "handoffs_for_another_reason": sum(1 for r in got_handoff if r.expected == HANDOFF and not r.ok),
+        "handoffs_after_repeated_misunderstanding": sum(1 for r in got_handoff
+                                                        if r.handoff_reason == "repeated_misunderstanding"),
         "disclosures_before_verification": sum(len(r.disclosures) for r in results),
         "offers_checked": sum(len(r.offers) for r in results),
         "offers_checked_for_affordability": sum(1 for r in results for o in r.offers
@@ -92,8 +97,10 @@ def table(results: list[Result]) -> str:
     rows = []
     for r in results:
         notes = []
-        if r.handoff_intent and r.got == HANDOFF:
-            notes.append(f"paused after intent {r.handoff_intent}")
+        if r.got == HANDOFF:
+            notes.append(f"reason {r.handoff_reason}, paused after intent {r.handoff_intent}")
+            if r.expected == HANDOFF and r.handoff_reason != r.expected_handoff_reason:
+                notes.append(f"WRONG REASON (expected {r.expected_handoff_reason})")
         if r.not_understood:
             notes.append(f"{r.not_understood} misread")
         if r.disclosures:
@@ -126,6 +133,8 @@ def render(results: list[Result], summary: dict, seed: int) -> str:
         f"agreement rate (can afford a plan): {_pct(s['agreement_rate_can_afford'])}",
         f"handoff precision:                 {_pct(s['handoff_precision'])}",
         f"handoff recall:                    {_pct(s['handoff_recall'])}",
+        f"handoffs for another reason:       {s['handoffs_for_another_reason']} (counted wrong; "
+        f"{s['handoffs_after_repeated_misunderstanding']} after repeated misunderstanding)",
         f"disclosures before verification:   {s['disclosures_before_verification']}  (must be 0)",
         f"offers outside policy:             {s['offers_outside_policy']} of {s['offers_checked']} offers checked "
         f"({s['offers_checked_for_affordability']} against stated affordability)  (must be 0)",

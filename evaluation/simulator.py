@@ -10,6 +10,10 @@ Measured per conversation:
   (a {"event": "pause"} in the tracker), promise (slot stage == "promised"),
   pay_in_full_instructions (the bot told how to pay the arrears), no_disclosure_end (never
   verified, nothing disclosed, none of the above), else "none";
+- for a handoff, the escalation's reason (`handoff_reason`), read from the tracker the way
+  `action_handoff` records it: `bot.handoff.triggers.trigger_for(latest intent, the
+  handoff_reason slot)` as they stood when action_handoff ran. A persona expecting a handoff
+  is right only when the reason is its `handoff_reason` (never after repeated misunderstanding);
 - disclosures before verification: replies in turns that ended with the `verified` slot not
   true that hold a demo borrower's name or an amount;
 - offers outside policy: every offered option / terms line, checked against the policy's
@@ -24,6 +28,7 @@ import subprocess
 import sys
 import uuid
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,7 +36,8 @@ from typing import Any, Protocol
 import requests
 
 from evaluation.personas import (
-    AGREEMENT, DEMO_SECRET_WORDS, DEMO_SECRETS, END, HANDOFF, NO_DISCLOSURE_END, PAY_IN_FULL, PROMISE, Persona,
+    AGREEMENT, DEFAULT_SCRIPTS, DEMO_SECRET_WORDS, DEMO_SECRETS, END, HANDOFF, NO_DISCLOSURE_END, PAY_IN_FULL, PROMISE,
+    Persona,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +52,8 @@ OFFER_PATTERNS = (
     ("approved", re.compile(r"()approved this plan for you: " + MONEY + r" a month for (\d+) months")),
     ("approved", re.compile(r"()批准以下还款方案：每月 " + MONEY + r"，共 (\d+) 期")),
 )
-GRACE = re.compile(r"(\d+) month\(s\) with nothing to pay first|先有 (\d+) 个月无需还款")
+# "2 months" / "1 month" (bot.agreements.wording.months_text; older builds wrote "2 month(s)").
+GRACE = re.compile(r"(\d+) month(?:s|\(s\))? with nothing to pay first|先有 (\d+) ?个月无需还款")
 PROMISE_MIN = re.compile(r"(?:at least|至少) " + MONEY)
 
 # What the bot did, recognised from fragments of domain.yml's responses (English, Chinese).
@@ -98,6 +105,74 @@ RETRY_ACTS = {"not_understood", "offer_person", "ask_amount_again", "misread_goo
 MISREAD_ACTS = {"not_understood", "offer_person", "misread_goodbye"}
 
 ZH_DIGITS = "零一二三四五六七八九"
+
+
+AMOUNT_STYLES = 3  # 9000 | 9,000 (zh: 九千) | 9000, drawn once per conversation
+
+
+def dob_styles(d: date, language: str) -> list[str]:
+    """The ways a persona may write its date of birth (one is drawn per conversation)."""
+    if language == "zh":
+        return [f"{d.year}年{d.month}月{d.day}日", d.isoformat(), f"{d.year}.{d.month}.{d.day}",
+                f"{d.year}年{d.month}月{d.day}号"]
+    month = d.strftime("%B")
+    return [f"{d.day} {month} {d.year}", d.isoformat(), f"{d.day:02d}/{d.month:02d}/{d.year}",
+            f"{month} {d.day}, {d.year}"]
+
+
+def wrong_dob(d: date) -> str:
+    return f"{d.year + 2}-{d.month:02d}-{min(d.day + 1, 28):02d}"
+
+
+def amount_text(value: int | None, language: str, style: int) -> str:
+    """An amount as the persona writes it in amount style `style` (0 .. AMOUNT_STYLES-1)."""
+    if value is None:
+        return ""
+    if language == "zh":
+        if style == 1 and value % 500 == 0 and 1000 <= value < 10000:
+            thousands, rest = divmod(value, 1000)
+            return ZH_DIGITS[thousands] + "千" + (ZH_DIGITS[rest // 100] if rest else "")
+        return str(value)
+    if style == 1 and value >= 1000:
+        return f"{value:,}"
+    return str(value)
+
+
+def template_values(persona: Persona, dob_text: str, amount_style: int, promise_min: str | None = None
+                    ) -> dict[str, str]:
+    """What the templates of `evaluation.personas` are filled with."""
+    def amount(value: int | None) -> str:
+        return amount_text(value, persona.language, amount_style)
+
+    return {
+        "ref": persona.ref, "dob": dob_text, "wrong_dob": wrong_dob(persona.borrower.dob),
+        "income": amount(persona.income), "costs": amount(persona.costs), "counter": amount(persona.counter),
+        "option": str(persona.option), "promise": amount(persona.borrower.instalment),
+        "promise_min": promise_min or amount(persona.borrower.instalment),
+    }
+
+
+def fill(template: str, values: dict[str, str]) -> str | None:
+    """The template with its values; None when one it needs is missing (e.g. an income never had)."""
+    needed = re.findall(r"{(\w+)}", template)
+    if any(not values.get(name) for name in needed):
+        return None
+    return template.format(**values)
+
+
+def possible_utterances(persona: Persona) -> set[str]:
+    """Every message the simulator can send as `persona`, in any run: each phrasing of each
+    step of each act it answers (its own script and its language's defaults, retries
+    included), filled in with every date-of-birth format and amount style. The minimum the
+    bot asks a promise for comes from the bot's reply; the instalment stands in for it."""
+    acts = {**DEFAULT_SCRIPTS[persona.language], **persona.script}
+    templates = {phrasing for steps in acts.values() for step in steps for phrasing in step if phrasing != END}
+    texts = set()
+    for dob_text in dob_styles(persona.borrower.dob, persona.language):
+        for style in range(AMOUNT_STYLES):
+            values = template_values(persona, dob_text, style)
+            texts |= {text for text in (fill(t, values) for t in templates) if text is not None}
+    return texts
 
 
 class Target(Protocol):
@@ -190,6 +265,8 @@ class Result:
     offers: list[OfferCheck] = field(default_factory=list)
     not_understood: int = 0
     handoff_intent: str | None = None
+    handoff_reason: str | None = None  # the escalation's reason, for a handoff
+    expected_handoff_reason: str | None = None
     stage: str | None = None
     agreement_ref: str | None = None
     transcript: list[Turn] = field(default_factory=list)
@@ -197,7 +274,11 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        return self.got == self.expected
+        """The expected outcome, and for a handoff the expected reason: a handoff for another
+        reason (e.g. after repeated misunderstanding) is not the one the persona needed."""
+        if self.got != self.expected:
+            return False
+        return self.got != HANDOFF or self.handoff_reason == self.expected_handoff_reason
 
     @property
     def policy_breaches(self) -> list[OfferCheck]:
@@ -230,40 +311,13 @@ class Simulator:
 
     # --- what the persona says -------------------------------------------------------------
     def _dob_style(self) -> str:
-        d = self.persona.borrower.dob
-        if self.persona.language == "zh":
-            styles = [f"{d.year}年{d.month}月{d.day}日", d.isoformat(), f"{d.year}.{d.month}.{d.day}",
-                      f"{d.year}年{d.month}月{d.day}号"]
-        else:
-            month = d.strftime("%B")
-            styles = [f"{d.day} {month} {d.year}", d.isoformat(), f"{d.day:02d}/{d.month:02d}/{d.year}",
-                      f"{month} {d.day}, {d.year}"]
-        return self.rng.choice(styles)
-
-    def _wrong_dob(self) -> str:
-        d = self.persona.borrower.dob
-        return f"{d.year + 2}-{d.month:02d}-{min(d.day + 1, 28):02d}"
+        return self.rng.choice(dob_styles(self.persona.borrower.dob, self.persona.language))
 
     def amount(self, value: int | None) -> str:
-        if value is None:
-            return ""
-        if self.persona.language == "zh":
-            if self.amount_style == 1 and value % 500 == 0 and 1000 <= value < 10000:
-                thousands, rest = divmod(value, 1000)
-                return ZH_DIGITS[thousands] + "千" + (ZH_DIGITS[rest // 100] if rest else "")
-            return str(value)
-        if self.amount_style == 1 and value >= 1000:
-            return f"{value:,}"
-        return str(value)
+        return amount_text(value, self.persona.language, self.amount_style)
 
     def values(self) -> dict[str, str]:
-        p = self.persona
-        return {
-            "ref": p.ref, "dob": self.dob_text, "wrong_dob": self._wrong_dob(),
-            "income": self.amount(p.income), "costs": self.amount(p.costs), "counter": self.amount(p.counter),
-            "option": str(p.option), "promise": self.amount(p.borrower.instalment),
-            "promise_min": self.promise_min or self.amount(p.borrower.instalment),
-        }
+        return template_values(self.persona, self.dob_text, self.amount_style, self.promise_min)
 
     def script_key(self, act: str) -> str:
         if act == "ask_income" and self.persona.income == 0:
@@ -309,11 +363,7 @@ class Simulator:
         return text
 
     def _fill(self, template: str) -> str | None:
-        values = self.values()
-        needed = re.findall(r"{(\w+)}", template)
-        if any(not values.get(name) for name in needed):
-            return None
-        return template.format(**values)
+        return fill(template, self.values())
 
     # --- measuring -------------------------------------------------------------------------
     def disclosures(self, replies: list[str]) -> list[str]:
@@ -357,7 +407,8 @@ class Simulator:
     def run(self) -> Result:
         p = self.persona
         sender = f"eval-{p.key}-{uuid.uuid4().hex[:10]}"
-        result = Result(p.key, p.kind, p.language, p.expected, "none", sender, self.seed, 0, False)
+        result = Result(p.key, p.kind, p.language, p.expected, "none", sender, self.seed, 0, False,
+                        expected_handoff_reason=p.handoff_reason)
         act = "start"
         paused = False
         saw_pay_in_full = False
@@ -392,6 +443,7 @@ class Simulator:
                 if any(e.get("event") == "pause" for e in tracker.get("events") or []):
                     paused = True
                     result.handoff_intent = intent
+                    result.handoff_reason = handoff_reason(tracker)
                 stage = (tracker.get("slots") or {}).get("stage")
                 if ref or paused or stage == "promised" or act == "pay_in_full":
                     break
@@ -410,6 +462,27 @@ class Simulator:
         elif not result.verified and not result.disclosures and not result.error:
             result.got = NO_DISCLOSURE_END
         return result
+
+
+def handoff_reason(tracker: dict) -> str | None:
+    """Why the tracker's latest handoff went to a person, as `action_handoff` recorded it in the
+    escalation: `trigger_for(the latest user intent, the handoff_reason slot)` at the time the
+    action ran (an action such as the fallback or the negotiation sets the slot right before it
+    follows up with action_handoff). None when the tracker shows no handoff."""
+    from bot.handoff.triggers import trigger_for
+
+    intent, slot, found = None, None, None
+    for event in tracker.get("events") or []:
+        kind = event.get("event")
+        if kind == "user":
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        elif kind == "slot" and event.get("name") == "handoff_reason":
+            slot = event.get("value")
+        elif kind in ("restart", "reset_slots"):
+            slot = None
+        elif kind == "action" and event.get("name") == "action_handoff":
+            found = trigger_for(intent, slot).reason
+    return found
 
 
 def _latest_intent(tracker: dict) -> str | None:

@@ -1,58 +1,17 @@
 """The NLU test sets stay test sets: separate from the training data, every intent covered."""
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter, defaultdict
 
 import pytest
 import yaml
-from rasa.shared.nlu.training_data.loading import load_data
 
 from tests.conftest import PROJECT_ROOT
+from tests.nlu_text import NEAR_DISTANCE, examples, near_duplicates, normalised, within_edit_distance
 
 NLU = PROJECT_ROOT / "tests" / "nlu"
 TEST_SETS = ["heldout_en.yml", "heldout_zh.yml", "heldout2_en.yml", "heldout2_zh.yml"]
 CROSS_AUTHOR = sorted(str(path.relative_to(NLU)) for path in (NLU / "cross_author").glob("*.yml"))
-NOT_A_WORD = re.compile(r"[^\w]|_", re.UNICODE)
-NEAR_MIN_CHARS, NEAR_DISTANCE = 20, 2
-
-
-def normalised(text: str) -> str:
-    """Case, punctuation, spaces and full/half width folded away."""
-    return NOT_A_WORD.sub("", unicodedata.normalize("NFKC", text).lower())
-
-
-def within_edit_distance(a: str, b: str, limit: int) -> bool:
-    """Levenshtein distance <= limit, computed in a band of width 2*limit+1 with early exit."""
-    if abs(len(a) - len(b)) > limit:
-        return False
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        low, high = max(1, i - limit), min(len(b), i + limit)
-        current = [i] + [limit + 1] * len(b)
-        for j in range(low, high + 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != b[j - 1]))
-        if min(current[low - 1:high + 1]) > limit:
-            return False
-        previous = current
-    return previous[len(b)] <= limit
-
-
-def near_duplicates(texts: list[str], training_by_length: dict[int, list[str]]) -> list[str]:
-    found = []
-    for text in texts:
-        if len(text) <= NEAR_MIN_CHARS:
-            continue
-        candidates = (t for n in range(len(text) - NEAR_DISTANCE, len(text) + NEAR_DISTANCE + 1)
-                      for t in training_by_length.get(n, ()))
-        if any(within_edit_distance(text, candidate, NEAR_DISTANCE) for candidate in candidates):
-            found.append(text)
-    return found
-
-
-def examples(path) -> list[tuple[str, str]]:
-    return [(m.get("text"), m.get("intent")) for m in load_data(str(path)).intent_examples]
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.understanding import ROUTES, understood
 from bot.config import Settings, load_settings
 from bot.negotiation import Policy, load_policy
 from bot.storage import Database
@@ -115,7 +116,30 @@ def latest_intent(tracker: Tracker) -> str | None:
 
 
 class BorrowerAction(Action, abc.ABC):
-    """Base of every conversational action: opening first, database failures answered politely."""
+    """Base of every conversational action: opening first, the turn read in context, database
+    failures answered politely."""
+
+    _subclasses: list[type[BorrowerAction]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        BorrowerAction._subclasses.append(cls)
+
+    def handler(self, tracker: Tracker) -> BorrowerAction:
+        """The action that answers this turn as read in context (``actions.understanding``).
+
+        Rasa chose this action from the classifier's intent; when the message answers the
+        question the bot asked ("1 Jan 1990" after "please send your date of birth", whatever
+        the classifier made of it), the action for that answer handles the turn instead.
+        """
+        turn = understood(tracker, today())
+        target = ROUTES.get(turn.intent) if turn.reread else None
+        if target is None or target == self.name():
+            return self
+        for cls in BorrowerAction._subclasses:
+            if not getattr(cls, "__abstractmethods__", None) and cls().name() == target:
+                return cls()
+        return self
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -125,7 +149,7 @@ class BorrowerAction(Action, abc.ABC):
             say(dispatcher, "utter_opening")
             events.append(SlotSet("opened", True))
         try:
-            return events + await self.act(dispatcher, tracker, domain)
+            return events + await self.handler(tracker).act(dispatcher, tracker, domain)
         except SQLAlchemyError:
             log.exception("database unavailable in %s", self.name())
             services().db.dispose()  # reconnect from scratch once the database is back

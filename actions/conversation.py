@@ -9,7 +9,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import BorrowerAction, current_verification, is_verified, latest_intent, latest_text, say, today
-from actions.negotiation import Negotiation
 from actions.verification import verify_and_continue
 from bot.language import parse_date_of_birth, parse_loan_ref
 from bot.messages import too_long
@@ -91,8 +90,9 @@ def carries_identity(text: str) -> bool:
 class ActionFallback(BorrowerAction):
     """A message the classifier could not place: read it against what the bot asked first.
 
-    Identity details before verification and answers to the negotiation's questions are
-    never misunderstandings; a message without words gets a short prompt. Otherwise: say what
+    Answers to the question the bot asked never reach it (``BorrowerAction.handler``
+    routes them to the action for that answer), nor do identity details before
+    verification; a message without words gets a short prompt. Otherwise: say what
     the bot can do; at the second misread in a row offer the choices with a person among
     them; at the third, a person takes over.
     """
@@ -108,14 +108,9 @@ class ActionFallback(BorrowerAction):
         if too_long(text):  # the channels refuse these first; a message from elsewhere still gets an answer
             say(dispatcher, "utter_message_too_long")
             return []
-        verification = current_verification(tracker)
-        verified = verification is not None
+        verified = current_verification(tracker) is not None
         if not verified and carries_identity(text):
             return await verify_and_continue(dispatcher, tracker)
-        if verified and tracker.get_slot("stage"):
-            answered = Negotiation(dispatcher, tracker, verification).answer_in_context()
-            if answered is not None:
-                return answered
         misreads = misreads_in_a_row(tracker)
         if misreads >= MISREADS_BEFORE_HANDOFF:
             return [SlotSet("handoff_reason", "repeated_misunderstanding"), FollowupAction("action_handoff")]

@@ -6,7 +6,6 @@ made by `bot.negotiation` and every record by `bot.agreements`.
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Text
@@ -17,10 +16,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    BorrowerAction, current_verification, keep_verified, language, latest_intent, latest_text, say, services, today,
+    BorrowerAction, current_verification, keep_verified, language, latest_text, say, services, today,
     utc_now,
 )
 from actions.phrasing import cause_text, concessions_text
+from actions.understanding import understood
 from actions.verification import verify_and_continue
 from bot.accounts.arrears import ArrearsStatement
 from bot.accounts.repository import AccountRepository
@@ -29,21 +29,13 @@ from bot.agreements.service import (
     latest_agreement, negotiation_history, offer_by_id, record_offer, record_promise, sign_agreement,
 )
 from bot.agreements.terms import offer_terms
-from bot.language import (
-    classify_cause, format_date, format_money, is_temporary, parse_amount, parse_amounts,
-    parse_duration_months, parse_future_date,
-)
+from bot.language import format_date, format_money, parse_amount, parse_future_date
 from bot.negotiation import (
     AccountPosition, CounterOfferStatus, Finances, Hardship, Offer, affordable_instalment,
     evaluate_counter_offer, monthly_surplus, promise_minimum, promise_to_pay_allowed, propose_offers, stalling_check,
 )
 from bot.verification.sessions import Verification
 
-INCOME_WORDS = re.compile(r"(?i)\b(income|earn|salary|wage|paid|make)\w*|收入|工资|薪|挣|赚|到手")
-COST_WORDS = re.compile(r"(?i)\b(cost|rent|bill|spend|expense|food|transport|utilit)\w*|开支|开销|房租|花|支出|生活费")
-OPTION_NUMBER = re.compile(r"(?i)\b([1-3])\b|(first|one)|(second|two)|(third|three)|([一二三])|[第方案选]\s*([1-3])")
-CHINESE_ORDINAL = {"一": 1, "二": 2, "三": 3}
-WORD_ORDINAL = {"first": 1, "one": 1, "second": 2, "two": 2, "third": 3, "three": 3}
 # Intents that ask for a (new) plan: checked against the anti-stalling rules first.
 NEW_PLAN_INTENTS = {"ask_options", "explain_hardship", "inform_finances", "counter_offer"}
 
@@ -63,18 +55,6 @@ def position_of(statement: ArrearsStatement) -> AccountPosition:
     )
 
 
-def chosen_option(text: str) -> int | None:
-    match = OPTION_NUMBER.search(text)
-    if not match:
-        return None
-    digit, first, second, third, chinese, prefixed = match.groups()
-    if digit or prefixed:
-        return int(digit or prefixed)
-    if chinese:
-        return CHINESE_ORDINAL[chinese]
-    return WORD_ORDINAL[(first or second or third).lower()]
-
-
 class Negotiation:
     """One turn of the negotiation: the tracker's state in, messages and slot events out."""
 
@@ -83,7 +63,9 @@ class Negotiation:
         self.tracker = tracker
         self.lang = language(tracker)
         self.text = latest_text(tracker)
-        self.intent = latest_intent(tracker)
+        self.understanding = understood(tracker, today())  # the last question first, then the classifier
+        self.intent = self.understanding.intent
+        self.facts = self.understanding.facts
         self.verification = verification  # the server's record, read once per turn by the caller
         self.loan_ref = verification.loan_reference
         self.services = services()
@@ -115,8 +97,8 @@ class Negotiation:
             return self.events
         stage = self.slot("stage")
         handlers = {
-            "explain_hardship": self.hardship,
-            "inform_finances": self.finances,
+            "explain_hardship": self.gather,
+            "inform_finances": self.gather,
             "counter_offer": self.counter_offer,
             "promise_to_pay": self.promise,
             "pay_in_full": self.pay_in_full,
@@ -131,96 +113,93 @@ class Negotiation:
             stalled = stalling_check(self.history, self.services.policy)
             if stalled:
                 return self.hand_over("stalling")
-        # A bare "yes"/"no" answers the question the bot just asked.
+        # A bare "yes"/"no" to "why did you fall behind?" is an answer too: ask on.
         if stage == "cause" and self.intent in ("affirm", "deny"):
-            return self.hardship()
-        if stage in ("income", "costs") and self.intent in ("affirm", "deny", "counter_offer", "pay_in_full",
-                                                            "explain_hardship") \
-                and (parse_amounts(self.text) or parse_amount(self.text) is not None):
-            return self.finances()
+            return self.gather()
+        # Amounts in answer to the income or costs question are finances, whatever the wording.
+        if stage in ("income", "costs") and self.intent in ("affirm", "deny", "counter_offer", "pay_in_full") \
+                and self.facts.amounts.any and self.facts.amounts.offer is None:
+            return self.gather()
         return handlers.get(self.intent, self.options)()
 
-    def answer_in_context(self) -> list[EventType] | None:
-        """A message the NLU could not place, read as the answer to the question just asked.
+    def remember(self) -> bool:
+        """Record every fact of the message about the borrower's situation; whether it held one.
 
-        "开支三千" after "what are your costs?" or "1" after a list of options is an answer,
-        whatever the classifier thought. None when the text does not fit the question.
+        Called for each message of the hardship-and-finances steps, whatever was asked:
+        a cause, whether it will pass and how long, an income, costs. A fact never erases
+        one given before that this message does not restate.
         """
-        if self.statement is None or not self.statement.is_overdue:
-            return None
-        stage = self.slot("stage")
-        amounts = parse_amounts(self.text)
-        said_amount = bool(amounts) or parse_amount(self.text) is not None
-        offers = self.slot("offers_made") or []
-        # "1" after a list of options is an option number, not a payment of 1.00.
-        if stage == "offered" and chosen_option(self.text) is not None and all(a <= len(offers) for a in amounts):
-            return self.choose()
-        if stage == "cause" and classify_cause(self.text) is not None:
-            return self.hardship()
-        if stage in ("income", "costs") and said_amount:
-            return self.finances()
-        if stage in ("offered", "confirm") and said_amount:
-            return self.counter_offer()
-        return None
+        facts, money = self.facts, self.facts.amounts
+        hardship = facts.cause is not None or facts.temporary is not None or self.intent == "explain_hardship"
+        if facts.cause is not None:
+            self.set("hardship_cause", facts.cause.value)
+        elif self.intent == "explain_hardship" and self.slot("hardship_cause") is None:
+            self.set("hardship_cause", "other")
+        months = facts.duration_months if hardship else None
+        if months is not None:
+            self.set("recovery_months", months)
+        temporary = facts.temporary if facts.temporary is not None else (True if months is not None else None)
+        if temporary is not None:
+            self.set("hardship_temporary", temporary)
+        income, costs = self.slot("monthly_income"), self.slot("monthly_costs")
+        if money.income is not None:
+            income = str(money.income)
+        if money.costs is not None:
+            costs = str(money.costs)
+        unlabelled = list(money.unlabelled)
+        if unlabelled:
+            stage = self.slot("stage")
+            if stage == "costs" and money.costs is None:
+                costs = str(sum(unlabelled, Decimal("0.00")))
+            elif money.income is None and (income is None or stage == "income" or len(unlabelled) >= 2):
+                income = str(unlabelled[0])
+                if len(unlabelled) >= 2 and money.costs is None:
+                    costs = str(sum(unlabelled[1:], Decimal("0.00")))
+            elif money.costs is None and costs is None:
+                costs = str(sum(unlabelled, Decimal("0.00")))
+            elif money.income is None:
+                income = str(unlabelled[0])  # "If a figure is wrong, just tell me the right one."
+        self.set("monthly_income", income)
+        self.set("monthly_costs", costs)
+        return hardship or money.any or months is not None
 
-    def hardship(self) -> list[EventType]:
-        cause = classify_cause(self.text)
-        self.set("hardship_cause", (cause.value if cause else None) or self.slot("hardship_cause") or "other")
-        # A second explanation adds to the first: what it does not say is kept.
-        months = parse_duration_months(self.text)
-        if months is None and self.slot("recovery_months") is not None:
-            months = int(self.slot("recovery_months"))
-        temporary = is_temporary(self.text)
-        if temporary is None:
-            temporary = True if months is not None else self.slot("hardship_temporary")
-        self.set("hardship_temporary", temporary)
-        self.set("recovery_months", months)
+    def gather(self) -> list[EventType]:
+        """The hardship and finances steps: record what the message holds, then ask what is missing.
+
+        Cause, income and costs in one message go straight to the offers; an answer to
+        another question than the one asked is kept, and the question still open is asked.
+        """
+        told = self.remember()
+        if not told:
+            say(self.dispatcher, "utter_ask_amount_again")
+            return self.events
+        if self.facts.cause is not None or self.intent == "explain_hardship":
+            self.acknowledge_hardship()
+        finances = self.known_finances()
+        if finances is not None:
+            say(self.dispatcher, "utter_surplus", income=self.money(finances.net_income),
+                costs=self.money(finances.essential_costs),
+                surplus=self.money(monthly_surplus(finances, self.services.policy)))
+            return self.propose()
+        if self.slot("hardship_cause") is None and self.slot("monthly_income") is None:
+            self.set("stage", "cause")
+            say(self.dispatcher, "utter_ask_cause")
+        elif self.slot("monthly_income") is None:
+            self.set("stage", "income")
+            say(self.dispatcher, "utter_ask_income")
+        else:
+            self.set("stage", "costs")
+            say(self.dispatcher, "utter_ask_costs")
+        return self.events
+
+    def acknowledge_hardship(self) -> None:
+        months = self.slot("recovery_months")
         recovery = ""
         if months:
             recovery = (f"我会把大约 {months} 个月的恢复期考虑进去。" if self.lang == "zh"
                         else f"I'll take the roughly {months} month(s) you need to recover into account.")
         say(self.dispatcher, "utter_ack_hardship", cause=cause_text(self.slot("hardship_cause"), self.lang),
             recovery=recovery)
-        amount = parse_amount(self.text)
-        if amount is not None and INCOME_WORDS.search(self.text):
-            self.set("monthly_income", str(amount))
-            self.set("stage", "costs")
-            say(self.dispatcher, "utter_ask_costs")
-            return self.events
-        self.set("stage", "income")
-        say(self.dispatcher, "utter_ask_income")
-        return self.events
-
-    def finances(self) -> list[EventType]:
-        amounts = parse_amounts(self.text)
-        zero = parse_amount(self.text)
-        if not amounts and zero is not None:
-            amounts = [zero]
-        if not amounts:
-            say(self.dispatcher, "utter_ask_amount_again")
-            return self.events
-        stage = self.slot("stage")
-        income, costs = self.slot("monthly_income"), self.slot("monthly_costs")
-        mentions_income, mentions_costs = INCOME_WORDS.search(self.text), COST_WORDS.search(self.text)
-        if len(amounts) >= 2 and (income is None or mentions_income):
-            income, costs = str(amounts[0]), str(sum(amounts[1:], Decimal("0.00")))
-        elif mentions_costs and not mentions_income and income is not None:
-            costs = str(sum(amounts, Decimal("0.00")))
-        elif stage == "costs" and not mentions_income:
-            costs = str(sum(amounts, Decimal("0.00")))
-        else:
-            income = str(amounts[0])
-        self.set("monthly_income", income)
-        self.set("monthly_costs", costs)
-        if costs is None:
-            self.set("stage", "costs")
-            say(self.dispatcher, "utter_ask_costs")
-            return self.events
-        finances = Finances(Decimal(income), Decimal(costs))
-        say(self.dispatcher, "utter_surplus", income=self.money(finances.net_income),
-            costs=self.money(finances.essential_costs),
-            surplus=self.money(monthly_surplus(finances, self.services.policy)))
-        return self.propose()
 
     def known_finances(self) -> Finances | None:
         income, costs = self.slot("monthly_income"), self.slot("monthly_costs")
@@ -285,7 +264,12 @@ class Negotiation:
         return self.events
 
     def counter_offer(self) -> list[EventType]:
-        amount = parse_amount(self.text)
+        money = self.facts.amounts
+        if self.slot("stage") in (None, "cause", "income", "costs") and money.offer is None and money.any:
+            return self.gather()  # "3000" after "what are your costs?" is not an offer to pay 3000
+        if self.facts.cause is not None:
+            self.remember()  # "I lost my job in March, could I do 200 a month?"
+        amount = money.offer if money.offer is not None else parse_amount(self.text)
         if amount is None or amount <= 0:
             say(self.dispatcher, "utter_ask_amount_again")
             return self.events
@@ -358,7 +342,7 @@ class Negotiation:
 
     def choose(self) -> list[EventType]:
         offers = self.slot("offers_made") or []
-        number = chosen_option(self.text)
+        number = self.facts.option
         if not offers:
             return self.options()
         if number is None and len(offers) == 1:

@@ -158,13 +158,15 @@ _ZERO_PHRASE_EN = re.compile(
     r"|\bzero (?:income|salary|earnings|wages?)\b"
     r"|\b(?:earn|earning|make|making|get|getting) (?:nothing|zero)\b"
     r"|\b(?:can'?t|cannot|can not) (?:pay|afford) anything\b"
+    r"|\bnothing (?:is )?(?:coming|comes|going) in\b|\bnot (?:earning|making|getting) (?:anything|a (?:penny|cent|thing))\b"
 )
 _ZERO_WHOLE_ZH = re.compile(
     r"^(?:我|我们)?(?:现在|目前|暂时|每个?月)?(?:收入)?(?:是|为)?"
     r"(?:零|〇|0|没有|没|无|一分钱?都没有|一分钱?也没有)(?:收入|钱)?(?:元|块)?$"
 )
 _ZERO_PHRASE_ZH = re.compile(
-    r"没有收入|没收入|无收入|零收入|收入(?:是|为)?(?:零|0)|一分钱?(?:都|也)(?:没有|没|付不起|拿不出)"
+    r"没有收入|没收入|无收入|零收入|收入[^0-9零〇一二两三四五六七八九十百千万]{0,4}?(?:是|为)?(?:零|0)(?![0-9.])"
+    r"|一分钱?(?:都|也)(?:没有|没|付不起|拿不出)|没有?(?:任何)?进账|没(?:有)?(?:在)?挣钱"
 )
 _FILLER = re.compile(r"[\s.,!?。，！？~…'\"“”]+")
 

@@ -46,8 +46,10 @@ _CAUSE_RULES: list[tuple[HardshipCause, str, str]] = [
         HardshipCause.ILLNESS,
         r"\b(?:sick|ill|illness|hospital\w*|medical|medicine|surgery|operation|cancer|"
         r"disease|injur\w*|accident|treatment|doctor|covid|pregnan\w*|chemo\w*|"
-        r"stroke|heart attack|mental health|depress\w*|disabled|disability|health)\b",
-        r"住院|医药费|醫藥費|医疗|生病|病了|看病|手术|治疗|医院|癌|受伤|车祸|怀孕|抑郁|疾病|身体不好|病",
+        r"stroke|heart attack|mental health|depress\w*|disabled|disability|health|"
+        r"(?:knee|hip) replacement|physio\w*|therapy|asthma|diabet\w*|insurance (?:paid|covered|didn'?t)|"
+        r"prescriptions?|dentist|dental|rehab\w*|recover(?:y|ing) from)\b",
+        r"住院|医药费|醫藥費|医疗|生病|病了|看病|手术|治疗|医院|癌|受伤|车祸|怀孕|抑郁|疾病|身体不好|病|哮喘|药费|医保|康复",
     ),
     (
         HardshipCause.DISASTER,

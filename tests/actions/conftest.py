@@ -35,15 +35,23 @@ def services(demo_database, tmp_path: Path):
     use_services(None)
 
 
+def bot_said(*responses: str) -> list[dict]:
+    """Bot events as Rasa records a custom action's responses (the response name in the metadata)."""
+    return [{"event": "bot", "text": "...", "metadata": {"utter_action": response}} for response in responses]
+
+
 def make_tracker(text: str, intent: str, slots: dict | None = None, events: list | None = None,
-                 sender: str = "test-conversation") -> Tracker:
-    """A tracker whose latest message is `text`, classified as `intent`."""
-    latest = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": []}
+                 sender: str = "test-conversation", asked: list[str] | tuple[str, ...] = ()) -> Tracker:
+    """A tracker whose latest message is `text`, classified as `intent`, after the bot's
+    responses `asked` (the question the message answers, if any)."""
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": [],
+              "intent_ranking": [{"name": intent, "confidence": 0.99}]}
+    user = {"event": "user", "text": text, "parse_data": latest, "input_channel": "rest"}
     return Tracker(
         sender_id=sender,
         slots={"language": "en", "opened": True, **(slots or {})},
         latest_message=latest,
-        events=events or [{"event": "user", "text": text, "parse_data": latest, "input_channel": "rest"}],
+        events=events or [*bot_said(*asked), user],
         paused=False,
         followup_action=None,
         active_loop={},

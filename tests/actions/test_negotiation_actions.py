@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from actions.common import services, utc_now
-from actions.negotiation import ActionNegotiate, chosen_option
+from actions.negotiation import ActionNegotiate
+from bot.language import parse_option
 from bot.verification.sessions import start_verified_session
 from bot.agreements.models import Agreement, OfferRecord
 from bot.agreements.links import agreement_token
@@ -22,15 +23,21 @@ class Borrower:
     def __init__(self, loan_ref: str, language: str = "en", conversation_id: str = "test-conversation") -> None:
         self.slots = {"verified": True, "verified_loan_ref": loan_ref, "verified_at": time.time(),
                       "language": language, "stage": "cause"}
+        self.asked = ["utter_ask_cause"]  # what the bot said last: the step the next message answers
         # Verified as the server records it (the slots alone verify nothing).
         with services().db.unit_of_work() as session:
             start_verified_session(session, conversation_id=conversation_id, loan_reference=loan_ref,
                                    channel="rest", now=utc_now())
 
     async def says(self, text: str, intent: str, domain: dict) -> list[dict]:
-        messages, events = await run(ActionNegotiate(), make_tracker(text, intent, slots=self.slots), domain)
+        return await self.sends(ActionNegotiate(), text, intent, domain)
+
+    async def sends(self, action, text: str, intent: str, domain: dict) -> list[dict]:
+        """`text`, classified as `intent`, reaching `action` (as Rasa's rules would choose it)."""
+        messages, events = await run(action, make_tracker(text, intent, slots=self.slots, asked=self.asked), domain)
         self.slots.update(slot_events(events))
         self.events = events
+        self.asked = responses(messages)
         return messages
 
 
@@ -144,7 +151,7 @@ async def test_nothing_overdue_means_nothing_to_negotiate(services, domain):
 
 
 def test_option_numbers_in_both_languages():
-    assert [chosen_option(t) for t in ("option 2", "the first one", "选第三个", "方案二", "2", "no idea")] == \
+    assert [parse_option(t) for t in ("option 2", "the first one", "选第三个", "方案二", "2", "no idea")] == \
         [2, 1, 3, 2, 2, None]
 
 
@@ -154,8 +161,6 @@ async def test_unclassified_answers_are_read_in_the_context_of_the_question(serv
     wang = Borrower("HCF-2002", language="zh")
     await wang.says("我失业了，两个月后能找到工作", "explain_hardship", domain)
     await wang.says("没有收入", "inform_finances", domain)
-    messages, events = await run(ActionFallback(), make_tracker("开支三千", "nlu_fallback", slots=wang.slots), domain)
+    messages = await wang.sends(ActionFallback(), "开支三千", "nlu_fallback", domain)
     assert "utter_offer" in responses(messages)
-    wang.slots.update(slot_events(events))
-    messages, events = await run(ActionFallback(), make_tracker("1", "nlu_fallback", slots=wang.slots), domain)
-    assert responses(messages) == ["utter_confirm_terms"]
+    assert responses(await wang.sends(ActionFallback(), "1", "nlu_fallback", domain)) == ["utter_confirm_terms"]

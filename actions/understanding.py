@@ -1,0 +1,57 @@
+"""The turn as the assistant takes it: the tracker's last question and message, read by
+``bot.dialogue`` (context first, then the classifier), and the action that handles it."""
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+
+from bot.dialogue import Step, Understanding, step_after, understand
+
+# Which action answers which intent: the same table as data/rules (a unit test compares them).
+ROUTES: dict[str, str] = {
+    **dict.fromkeys(("greet", "bot_challenge", "ask_purpose", "goodbye", "thanks"), "action_small_talk"),
+    "provide_identity": "action_verify_identity",
+    "ask_arrears": "action_show_arrears",
+    "wrong_person": "action_wrong_person",
+    "stop_contact": "action_stop_contact",
+    "nlu_fallback": "action_fallback",
+    "out_of_scope": "action_fallback",
+    **dict.fromkeys(("explain_hardship", "inform_finances", "counter_offer", "promise_to_pay", "ask_options",
+                     "pay_in_full", "accept_agreement", "choose_option", "refuse_to_pay", "affirm", "deny"),
+                    "action_negotiate"),
+    **dict.fromkeys(("request_human", "complain", "dispute_debt", "legal_representation", "vulnerable",
+                     "self_harm", "abuse", "legal_threat", "third_party"), "action_handoff"),
+    "EXTERNAL_agent_handed_back": "action_agent_handed_back",
+}
+
+
+def last_bot_turn(tracker: Tracker) -> list[str]:
+    """The responses the bot sent between the borrower's previous message and the latest one."""
+    responses: list[str] = []
+    users_seen = 0
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "session_started":
+            break
+        if kind == "user":
+            users_seen += 1
+            if users_seen == 2:
+                break
+        elif kind == "bot" and users_seen == 1:
+            responses.append((event.get("metadata") or {}).get("utter_action"))
+    return list(reversed([r for r in responses if r]))
+
+
+def current_step(tracker: Tracker) -> Step | None:
+    return step_after(last_bot_turn(tracker))
+
+
+def understood(tracker: Tracker, today) -> Understanding:
+    """This turn's reading: the last question's expectation first, then the classifier."""
+    message = tracker.latest_message or {}
+    return understand(
+        message.get("text") or "",
+        message.get("intent_ranking") or [],
+        current_step(tracker),
+        today,
+        classified=(message.get("intent") or {}).get("name"),
+    )

@@ -27,6 +27,45 @@ OOS = ROOT / "tests/nlu/oos_clinc150_val.yml"
 # (tests/nlu/cross_author/README.md): the figure the product is judged on.
 CROSS_AUTHOR = ROOT / "tests/nlu/cross_author"
 
+# Behaviour in context: each cross-author message is also read after the question it would
+# answer in a conversation (None: a message that answers no question), through the same
+# context-first reading the actions use (bot.dialogue), and scored by what the assistant does.
+ASKED_BEFORE = {
+    "provide_identity": "utter_ask_identity", "greet": "utter_ask_identity", "bot_challenge": "utter_ask_identity",
+    "ask_purpose": "utter_ask_identity", "wrong_person": "utter_ask_identity", "third_party": "utter_ask_identity",
+    "explain_hardship": "utter_ask_cause", "ask_options": "utter_ask_cause", "ask_arrears": "utter_ask_cause",
+    "inform_finances": "utter_ask_income", "out_of_scope": "utter_ask_income",
+    "counter_offer": "utter_choose_offer", "choose_option": "utter_choose_offer", "promise_to_pay": "utter_choose_offer",
+    "pay_in_full": "utter_choose_offer", "refuse_to_pay": "utter_choose_offer",
+    "accept_agreement": "utter_confirm_terms", "affirm": "utter_confirm_terms", "deny": "utter_confirm_terms",
+    **dict.fromkeys(("stop_contact", "request_human", "complain", "dispute_debt", "legal_representation",
+                     "vulnerable", "self_harm", "abuse", "legal_threat"), "utter_ask_cause"),
+    "goodbye": None, "thanks": None,
+}
+
+
+def behaviour(intent: str | None, asked: str | None) -> str | None:
+    """What the assistant does with ``intent`` after ``asked``: intents it treats alike are one behaviour."""
+    if intent in ("explain_hardship", "inform_finances"):
+        return "gather_situation"  # both record every fact and ask what is missing (actions/negotiation.py)
+    if asked == "utter_confirm_terms" and intent in ("affirm", "accept_agreement"):
+        return "accept_terms"
+    if intent in ("nlu_fallback", "out_of_scope"):
+        return "not_understood"
+    return intent
+
+
+def in_context(text: str, parsed: dict, gold: str) -> bool:
+    """Whether the message, sent after the question it answers, gets the right behaviour."""
+    from datetime import date
+
+    from bot.dialogue import step_after, understand
+
+    asked = ASKED_BEFORE.get(gold)
+    turn = understand(text, parsed.get("intent_ranking") or [], step_after([asked] if asked else []), date.today(),
+                      classified=(parsed.get("intent") or {}).get("name"))
+    return behaviour(turn.intent, asked) == behaviour(gold, asked)
+
 
 def load_examples(path: Path) -> list[tuple[str, str, list[dict]]]:
     from rasa.shared.nlu.training_data.loading import load_data
@@ -105,6 +144,11 @@ async def main() -> int:
     async def intent_of(text: str) -> str:
         return (await agent.parse_message(text))["intent"]["name"]
 
+    async def scored(text: str, gold: str) -> tuple[str, bool]:
+        """(intent out of context, right behaviour in context)."""
+        parsed = await agent.parse_message(text)
+        return parsed["intent"]["name"], in_context(text, parsed, gold)
+
     print(f"{'set':<10}{'n':>6}{'accuracy':>10}{'macro F1':>10}")
     all_examples = []
     for lang, path in {**HELD_OUT, **{k: v for k, v in HELD_OUT_V2.items() if v.exists()}}.items():
@@ -119,24 +163,34 @@ async def main() -> int:
                                      "worst_confusions": [[g, p, n] for (g, p), n in confusions]}
         print(f"{lang:<10}{len(pairs):>6}{accuracy:>10.3f}{f1:>10.3f}")
     report["cross_author"] = {}
-    print(f"\n{'cross-author writer':<22}{'n':>6}{'accuracy':>10}{'macro F1':>10}")
+    print(f"\n{'cross-author writer':<22}{'n':>6}{'accuracy':>10}{'macro F1':>10}{'in context':>12}")
     for lang in ("en", "zh"):
         pooled: list[tuple[str, str]] = []
+        pooled_context: list[bool] = []
         for path in sorted(CROSS_AUTHOR.glob(f"*_{lang}.yml")):
             writer = path.stem.rsplit("_", 1)[0]
-            pairs = [(gold, await intent_of(text)) for text, gold, _ in load_examples(path)]
+            results = [(gold, *(await scored(text, gold))) for text, gold, _ in load_examples(path)]
+            pairs = [(gold, predicted) for gold, predicted, _ in results]
+            context = [right for _, _, right in results]
             pooled += pairs
+            pooled_context += context
             accuracy = sum(g == p for g, p in pairs) / len(pairs)
+            behaviour_accuracy = sum(context) / len(context)
             report["cross_author"][f"{writer} {lang}"] = {"n": len(pairs), "accuracy": accuracy,
-                                                          "macro_f1": macro_f1(pairs)}
-            print(f"{writer + ' ' + lang:<22}{len(pairs):>6}{accuracy:>10.3f}{macro_f1(pairs):>10.3f}")
+                                                          "macro_f1": macro_f1(pairs),
+                                                          "behaviour_in_context": behaviour_accuracy}
+            print(f"{writer + ' ' + lang:<22}{len(pairs):>6}{accuracy:>10.3f}{macro_f1(pairs):>10.3f}"
+                  f"{behaviour_accuracy:>12.3f}")
         if pooled:
             accuracy = sum(g == p for g, p in pooled) / len(pooled)
+            behaviour_accuracy = sum(pooled_context) / len(pooled_context)
             confusions = Counter((g, p) for g, p in pooled if g != p).most_common(8)
             report["cross_author"][f"all {lang}"] = {"n": len(pooled), "accuracy": accuracy,
                                                      "macro_f1": macro_f1(pooled),
+                                                     "behaviour_in_context": behaviour_accuracy,
                                                      "worst_confusions": [[g, p, n] for (g, p), n in confusions]}
-            print(f"{'all ' + lang:<22}{len(pooled):>6}{accuracy:>10.3f}{macro_f1(pooled):>10.3f}")
+            print(f"{'all ' + lang:<22}{len(pooled):>6}{accuracy:>10.3f}{macro_f1(pooled):>10.3f}"
+                  f"{behaviour_accuracy:>12.3f}")
     print()
     oos = load_examples(OOS)
     predicted = [await intent_of(text) for text, _, _ in oos]

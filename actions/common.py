@@ -14,7 +14,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.phrasing import choice_buttons
 from actions.understanding import ROUTES, understood
+from bot.dialogue import ASK_AGAIN, ASKS, SIDE_INTENTS, Understanding
 from bot.config import Settings, load_settings
 from bot.negotiation import Policy, load_policy
 from bot.storage import Database
@@ -115,6 +117,21 @@ def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
+def resume_after_side_question(dispatcher: CollectingDispatcher, tracker: Tracker, turn: Understanding,
+                                said: list[dict]) -> None:
+    """After a side question mid-flow ("how much do I owe?" while asked for income), ask the
+    open question again, unless the answer already asked one."""
+    if turn.intent not in SIDE_INTENTS or turn.step is None:
+        return
+    if any(message.get("response") in ASKS for message in said):
+        return
+    again = ASK_AGAIN.get(turn.step.expect)
+    if again == "utter_choose_offer":
+        say(dispatcher, again, buttons=choice_buttons(len(tracker.get_slot("offers_made") or []), language(tracker)))
+    elif again is not None:
+        say(dispatcher, again)
+
+
 class BorrowerAction(Action, abc.ABC):
     """Base of every conversational action: opening first, the turn read in context, database
     failures answered politely."""
@@ -125,14 +142,13 @@ class BorrowerAction(Action, abc.ABC):
         super().__init_subclass__(**kwargs)
         BorrowerAction._subclasses.append(cls)
 
-    def handler(self, tracker: Tracker) -> BorrowerAction:
+    def handler(self, turn: Understanding) -> BorrowerAction:
         """The action that answers this turn as read in context (``actions.understanding``).
 
         Rasa chose this action from the classifier's intent; when the message answers the
         question the bot asked ("1 Jan 1990" after "please send your date of birth", whatever
         the classifier made of it), the action for that answer handles the turn instead.
         """
-        turn = understood(tracker, today())
         target = ROUTES.get(turn.intent) if turn.reread else None
         if target is None or target == self.name():
             return self
@@ -149,7 +165,11 @@ class BorrowerAction(Action, abc.ABC):
             say(dispatcher, "utter_opening")
             events.append(SlotSet("opened", True))
         try:
-            return events + await self.handler(tracker).act(dispatcher, tracker, domain)
+            turn = understood(tracker, today())
+            already_said = len(dispatcher.messages)
+            events += await self.handler(turn).act(dispatcher, tracker, domain)
+            resume_after_side_question(dispatcher, tracker, turn, dispatcher.messages[already_said:])
+            return events
         except SQLAlchemyError:
             log.exception("database unavailable in %s", self.name())
             services().db.dispose()  # reconnect from scratch once the database is back

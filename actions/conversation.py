@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import BorrowerAction, current_verification, is_verified, latest_intent, latest_text, say, today
+from actions.understanding import current_step
 from actions.verification import verify_and_continue
 from bot.language import parse_date_of_birth, parse_loan_ref
 from bot.messages import too_long
@@ -38,6 +39,8 @@ class ActionSmallTalk(BorrowerAction):
             say(dispatcher, response)
         if intent in ("goodbye", "thanks"):
             return []
+        if verified and current_step(tracker) is not None:
+            return []  # mid-flow: the open question is asked again (BorrowerAction.run)
         say(dispatcher, "utter_how_can_i_help" if verified else "utter_ask_identity")
         return []
 

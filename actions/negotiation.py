@@ -19,8 +19,8 @@ from actions.common import (
     BorrowerAction, current_verification, keep_verified, language, latest_text, say, services, today,
     utc_now,
 )
-from actions.phrasing import cause_text, concessions_text
-from actions.understanding import understood
+from actions.phrasing import cause_text, choice_buttons, concessions_text
+from actions.understanding import said_in_session, understood
 from actions.verification import verify_and_continue
 from bot.accounts.arrears import ArrearsStatement
 from bot.accounts.repository import AccountRepository
@@ -29,6 +29,7 @@ from bot.agreements.service import (
     latest_agreement, negotiation_history, offer_by_id, record_offer, record_promise, sign_agreement,
 )
 from bot.agreements.terms import offer_terms
+from bot.agreements.wording import months_text
 from bot.language import format_date, format_money, parse_amount, parse_future_date
 from bot.negotiation import (
     AccountPosition, CounterOfferStatus, Finances, Hardship, Offer, affordable_instalment,
@@ -36,6 +37,8 @@ from bot.negotiation import (
 )
 from bot.verification.sessions import Verification
 
+# Causes that can pass: before concluding that no plan fits, ask when income should recover.
+RECOVERABLE_CAUSES = {"job_loss", "illness", "reduced_income", "business", "family", "disaster"}
 # Intents that ask for a (new) plan: checked against the anti-stalling rules first.
 NEW_PLAN_INTENTS = {"ask_options", "explain_hardship", "inform_finances", "counter_offer"}
 
@@ -169,12 +172,16 @@ class Negotiation:
         Cause, income and costs in one message go straight to the offers; an answer to
         another question than the one asked is kept, and the question still open is asked.
         """
+        cause_before, months_before = self.slot("hardship_cause"), self.slot("recovery_months")
         told = self.remember()
-        if not told:
+        if not told and self.slot("stage") != "recovery":  # "I don't know" answers the recovery question
             say(self.dispatcher, "utter_ask_amount_again")
             return self.events
-        if self.facts.cause is not None or self.intent == "explain_hardship":
+        cause, months = self.slot("hardship_cause"), self.slot("recovery_months")
+        if cause is not None and cause != cause_before:
             self.acknowledge_hardship()
+        elif months is not None and months != months_before:
+            say(self.dispatcher, "utter_ack_recovery", months=months_text(int(months), self.lang))
         finances = self.known_finances()
         if finances is not None:
             say(self.dispatcher, "utter_surplus", income=self.money(finances.net_income),
@@ -196,8 +203,9 @@ class Negotiation:
         months = self.slot("recovery_months")
         recovery = ""
         if months:
-            recovery = (f"我会把大约 {months} 个月的恢复期考虑进去。" if self.lang == "zh"
-                        else f"I'll take the roughly {months} month(s) you need to recover into account.")
+            span = months_text(int(months), self.lang)
+            recovery = (f"我会把大约 {span}的恢复期考虑进去。" if self.lang == "zh"
+                        else f"I'll take the roughly {span} you need to recover into account.")
         say(self.dispatcher, "utter_ack_hardship", cause=cause_text(self.slot("hardship_cause"), self.lang),
             recovery=recovery)
 
@@ -232,6 +240,10 @@ class Negotiation:
             self.present(proposal.offers)
             self.ask_choice(len(proposal.offers))
             return self.events
+        if self.should_ask_recovery():
+            self.set("stage", "recovery")
+            say(self.dispatcher, "utter_ask_recovery")
+            return self.events
         if proposal.nearest is not None:
             say(self.dispatcher, "utter_agent_review")
             return self.hand_over("needs_approval", proposal.nearest)
@@ -251,6 +263,15 @@ class Negotiation:
                 concessions=concessions_text(terms, self.statement.currency, self.lang))
         self.set("offers_made", [str(i) for i in ids])
         self.set("stage", "offered")
+
+    def should_ask_recovery(self) -> bool:
+        """No plan fits as things are: ask when income should recover before concluding, once,
+        for a cause that can pass and a recovery not yet told (DOMAIN.md: a grace period
+        covers a temporary hardship with a known recovery)."""
+        return (self.slot("hardship_cause") in RECOVERABLE_CAUSES and self.slot("recovery_months") is None
+                and self.slot("hardship_temporary") is not False
+                and not said_in_session(self.tracker, "utter_ask_recovery")
+                and self.slot("stage") != "recovery")
 
     def ask_choice(self, count: int) -> None:
         """Ask which offer, with a button per offer and one for a person (plain-text payloads)."""
@@ -475,14 +496,6 @@ class Negotiation:
             reference=reference, first_amount=self.money(Decimal(first["amount"])),
             first_payment=self.day(_date(first["due"])))
         say(self.dispatcher, "utter_agreement_link", reference=reference, url=url)
-
-
-def choice_buttons(count: int, lang: str) -> list[dict[str, str]]:
-    """One button per offer and one for a person; each sends text the borrower could have typed."""
-    option = "方案{}" if lang == "zh" else "Option {}"
-    person = "转人工" if lang == "zh" else "Talk to a person"
-    return [{"title": option.format(n), "payload": option.format(n)} for n in range(1, count + 1)] + [
-        {"title": person, "payload": person}]
 
 
 def _date(value: str) -> date:

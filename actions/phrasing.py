@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.agreements.wording import CONCESSIONS, INTEREST, concessions_text
 
-__all__ = ["CAUSES", "CONCESSIONS", "INTEREST", "cause_text", "concessions_text"]
+__all__ = ["CAUSES", "CONCESSIONS", "INTEREST", "cause_text", "choice_buttons", "concessions_text"]
 
 CAUSES = {
     "en": {
@@ -27,3 +27,11 @@ CAUSES = {
 
 def cause_text(cause: str | None, lang: str) -> str:
     return CAUSES[lang].get(cause or "other", CAUSES[lang]["other"])
+
+
+def choice_buttons(count: int, lang: str) -> list[dict[str, str]]:
+    """One button per offer and one for a person; each sends text the borrower could have typed."""
+    option = "方案{}" if lang == "zh" else "Option {}"
+    person = "转人工" if lang == "zh" else "Talk to a person"
+    return [{"title": option.format(n), "payload": option.format(n)} for n in range(1, count + 1)] + [
+        {"title": person, "payload": person}]

@@ -41,6 +41,16 @@ def last_bot_turn(tracker: Tracker) -> list[str]:
     return list(reversed([r for r in responses if r]))
 
 
+def said_in_session(tracker: Tracker, response: str) -> bool:
+    """Whether the bot sent ``response`` earlier in this session."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            return False
+        if event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") == response:
+            return True
+    return False
+
+
 def current_step(tracker: Tracker) -> Step | None:
     return step_after(last_bot_turn(tracker))
 

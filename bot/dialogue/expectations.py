@@ -23,6 +23,7 @@ class Expect(str, Enum):
     OPTION = "option"                  # an option number, or a counter-offer amount
     CONFIRM = "confirm"                # yes or no to the terms shown
     PROMISE = "promise"                # an amount and a date
+    RECOVERY = "recovery"              # when income should pick up again (or that they don't know)
 
 
 # Intents a person may always use, whatever was asked: never re-read as an answer.
@@ -56,6 +57,7 @@ STEPS: dict[Expect, Step] = {
     Expect.AMOUNT: Step(Expect.AMOUNT, _FINANCES_STEP | _OFFER_STEP),
     Expect.OPTION: Step(Expect.OPTION, _OFFER_STEP),
     Expect.CONFIRM: Step(Expect.CONFIRM, _OFFER_STEP),
+    Expect.RECOVERY: Step(Expect.RECOVERY, _FINANCES_STEP | {"deny", "affirm"}),
     Expect.PROMISE: Step(Expect.PROMISE, frozenset({"promise_to_pay", "counter_offer", "pay_in_full", "ask_options",
                                                     "ask_arrears", "refuse_to_pay", "deny"})),
 }
@@ -78,7 +80,28 @@ ASKS: dict[str, Expect] = {
     "utter_present_approved_offer": Expect.CONFIRM,
     "utter_ask_promise_details": Expect.PROMISE,
     "utter_promise_refused": Expect.PROMISE,
+    "utter_ask_recovery": Expect.RECOVERY,
+    "utter_ask_confirm_again": Expect.CONFIRM,
 }
+
+# After a side question mid-flow ("how much do I owe?", "are you a bot?"), the open question
+# is asked again, briefly: the response that asks it again (None: nothing to resume).
+ASK_AGAIN: dict[Expect, str | None] = {
+    Expect.IDENTITY: "utter_ask_identity",
+    Expect.DATE_OF_BIRTH: "utter_ask_dob",
+    Expect.LOAN_REFERENCE: "utter_ask_loan_ref",
+    Expect.CAUSE: "utter_ask_cause",
+    Expect.INCOME: "utter_ask_income",
+    Expect.COSTS: "utter_ask_costs",
+    Expect.AMOUNT: None,  # "I didn't find an amount" is no question to repeat; the stage's question was
+    Expect.OPTION: "utter_choose_offer",
+    Expect.CONFIRM: "utter_ask_confirm_again",
+    Expect.PROMISE: "utter_ask_promise_details",
+    Expect.RECOVERY: "utter_ask_recovery",
+}
+
+# Questions on the side of the flow: answered, then the open question is asked again.
+SIDE_INTENTS = frozenset({"ask_arrears", "bot_challenge", "ask_purpose", "greet"})
 
 
 def step_after(responses: list[str]) -> Step | None:

@@ -16,6 +16,7 @@ records a cause, a recovery time, an income or costs given out of turn.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -30,6 +31,8 @@ FALLBACK = "nlu_fallback"
 PREFER_RATIO = 0.5      # a fitting intent ranked within half the top confidence is preferred
 PREFER_MIN = 0.15       # ... and never one the classifier barely considered
 MAX_OPTION = 3          # the negotiation shows at most three options
+DONT_KNOW = re.compile(r"(?i)\b(?:don'?t know|dunno|not sure|no idea|can'?t say|unsure|hard to say)\b"
+                       r"|不知道|不清楚|说不准|不确定|不好说|没数|唔知")
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,9 @@ def answer_intent(step: Step, facts: Facts, text: str, today: date) -> str | Non
             return "affirm" if facts.yes_no else "deny"
     if expect is Expect.CONFIRM and facts.yes_no is not None:
         return "affirm" if facts.yes_no else "deny"
+    if expect is Expect.RECOVERY and (facts.duration_months is not None or facts.temporary is not None
+                                      or facts.yes_no is False or DONT_KNOW.search(text)):
+        return "explain_hardship"
     if expect is Expect.PROMISE and money.any and parse_future_date(text, today) is not None:
         return "promise_to_pay"
     return None

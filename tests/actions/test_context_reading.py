@@ -89,3 +89,45 @@ async def test_a_person_is_one_message_away_even_mid_question(services, domain):
     messages = await alex.sends(ActionHandoff(), "9000 but I want a person", "request_human", domain)
     assert "utter_handoff_waiting" in responses(messages)
     assert alex.slots.get("monthly_income") is None  # a person was asked for: nothing else was read
+
+
+# --- issue 11: ask before concluding, resume after a side question -------------------------
+
+async def test_job_loss_told_figures_first_is_asked_when_work_resumes_before_any_conclusion(services, domain):
+    """The founding job-loss case in the other order: no income, costs, then the recovery time."""
+    wang = Borrower("HCF-2002", language="zh")
+    await wang.says("我失业了", "explain_hardship", domain)
+    await wang.says("现在没有收入", "inform_finances", domain)
+    messages = await wang.says("每个月必要开销大概三千块", "inform_finances", domain)
+    assert responses(messages)[-1] == "utter_ask_recovery"
+    assert "utter_no_sustainable_plan" not in responses(messages)
+    messages = await wang.sends(ActionFallback(), "大概两个月以后能找到新工作", "nlu_fallback", domain)
+    assert wang.slots["recovery_months"] == 2
+    offers = by_response(messages, "utter_offer")
+    assert offers and all("2 个月无需还款" in o["concessions"] or "无需还款" in o["concessions"] for o in offers)
+
+
+async def test_not_knowing_when_income_recovers_concludes_without_asking_again(services, domain):
+    wang = Borrower("HCF-2002", language="zh")
+    await wang.says("我失业了", "explain_hardship", domain)
+    await wang.says("现在没有收入", "inform_finances", domain)
+    await wang.says("每个月必要开销大概三千块", "inform_finances", domain)
+    messages = await wang.sends(ActionFallback(), "不知道", "nlu_fallback", domain)
+    assert "utter_ask_recovery" not in responses(messages)
+    assert any(e.get("name") == "action_handoff" for e in wang.events if e.get("event") == "followup")
+
+
+async def test_a_side_question_mid_flow_is_answered_then_the_open_question_asked_again(services, domain):
+    alex = Borrower("HCF-1001")
+    await alex.says("I had big medical bills", "explain_hardship", domain)
+    assert alex.asked[-1] == "utter_ask_income"
+    messages = await alex.sends(ActionShowArrears(), "how much do I owe again?", "ask_arrears", domain)
+    assert responses(messages)[-1] == "utter_ask_income"
+    messages = await alex.sends(ActionSmallTalk(), "wait, are you a bot?", "bot_challenge", domain)
+    assert responses(messages) == ["utter_iamabot", "utter_ask_income"]
+    await alex.says("I earn 9,000 a month", "inform_finances", domain)
+    await alex.says("rent and bills about 7200", "inform_finances", domain)
+    count = len(alex.slots["offers_made"])
+    messages = await alex.sends(ActionSmallTalk(), "what is this about?", "ask_purpose", domain)
+    assert responses(messages) == ["utter_purpose", "utter_choose_offer"]
+    assert [b["title"] for b in messages[-1]["buttons"]][:count] == [f"Option {n}" for n in range(1, count + 1)]

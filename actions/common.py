@@ -70,6 +70,7 @@ def say(dispatcher: CollectingDispatcher, response: str, **values: Any) -> None:
         response=response,
         lender_name=settings.lender_name,
         lender_contact=settings.lender_contact,
+        lender_contact_zh=settings.lender_contact_zh,
         **values,
     )
 

@@ -89,7 +89,8 @@ class ActionHandoff(BorrowerAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         # Someone at risk hears support and the crisis line before anything else, the opening included.
         if latest_intent(tracker) == "self_harm":
-            say(dispatcher, "utter_crisis_support", crisis_line=services().settings.crisis_line)
+            say(dispatcher, "utter_crisis_support", crisis_line=services().settings.crisis_line,
+                crisis_line_zh=services().settings.crisis_line_zh)
         return await super().run(dispatcher, tracker, domain)
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
@@ -108,7 +109,8 @@ class ActionHandoff(BorrowerAction):
         else:
             if trigger.reason == "dispute_debt":
                 say(dispatcher, "utter_handoff_dispute")
-            say(dispatcher, "utter_handoff_waiting", agent_hours=settings.agent_hours)
+            say(dispatcher, "utter_handoff_waiting", agent_hours=settings.agent_hours,
+                agent_hours_zh=settings.agent_hours_zh)
         events: list[EventType] = []
         if tracker.get_slot("handoff_reason"):
             events.append(SlotSet("handoff_reason", None))

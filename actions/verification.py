@@ -14,6 +14,7 @@ from actions.common import (
 )
 from actions.statements import next_step_after_arrears, tell_arrears
 from bot.language import parse_date_of_birth, parse_loan_ref
+from bot.messages.plural import counted
 from bot.verification.service import Lock, Outcome, verify_identity
 from bot.verification.settings import lender_timezone, lockout_rule
 from bot.verification.wording import pause_end_text
@@ -71,7 +72,8 @@ async def verify_or_prompt(
         until = pause_end_text(result.locked_until, language(tracker), lender_timezone())
         say(dispatcher, PAUSE_RESPONSES[result.lock], locked_until=until)
         return False, cleared
-    say(dispatcher, "utter_verification_failed", attempts_left=result.attempts_left)
+    say(dispatcher, "utter_verification_failed", attempts_left=result.attempts_left,
+        attempts_text=counted(result.attempts_left, "en", {"one": "{n} attempt", "other": "{n} attempts"}))
     return False, cleared
 
 

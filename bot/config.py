@@ -78,6 +78,10 @@ class Settings:
     lender_contact: str
     agent_hours: str
     crisis_line: str
+    # The same three in Chinese: every text shown to borrowers exists in both languages.
+    lender_contact_zh: str
+    agent_hours_zh: str
+    crisis_line_zh: str
     rasa_port: int
     action_port: int
     web_port: int
@@ -123,6 +127,9 @@ def load_settings() -> Settings:
         lender_contact=os.environ.get("LENDER_CONTACT", "400-000-0000 (Mon-Fri 09:00-18:00)"),
         agent_hours=os.environ.get("AGENT_HOURS", "Mon-Fri 09:00-18:00 (China Standard Time)"),
         crisis_line=os.environ.get("CRISIS_LINE", "400-161-9995 (24h psychological support hotline)"),
+        lender_contact_zh=os.environ.get("LENDER_CONTACT_ZH", "400-000-0000（周一至周五 09:00-18:00）"),
+        agent_hours_zh=os.environ.get("AGENT_HOURS_ZH", "周一至周五 09:00-18:00（北京时间）"),
+        crisis_line_zh=os.environ.get("CRISIS_LINE_ZH", "400-161-9995（24 小时心理援助热线）"),
         rasa_port=rasa_port,
         action_port=action_port,
         web_port=web_port,

@@ -8,13 +8,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bot.language import format_money
+from bot.messages.plural import counted
 
 
 def months_text(count: int, lang: str) -> str:
     """"1 month" / "4 months" / "4 个月"."""
     if lang == "zh":
-        return f"{count} 个月"
-    return f"{count} month" if count == 1 else f"{count} months"
+        return counted(count, lang, {"other": "{n} 个月"})
+    return counted(count, lang, {"one": "{n} month", "other": "{n} months"})
 
 
 CONCESSIONS = {

@@ -72,6 +72,7 @@ async def test_request_for_a_person_records_a_waiting_escalation_and_pauses(serv
     assert {"event": "pause", "timestamp": None} in events
     assert responses(dispatcher) == ["utter_handoff_waiting"]
     assert dispatcher.messages[0]["agent_hours"] == services.settings.agent_hours
+    assert dispatcher.messages[0]["agent_hours_zh"] == services.settings.agent_hours_zh == "周一至周五 09:00-18:00（北京时间）"
     recorded = escalation(services)
     assert (recorded.reason, recorded.priority, recorded.status) == ("request_human", 3, "waiting")
     summary = summary_of(recorded)
@@ -97,6 +98,7 @@ async def test_self_harm_hears_the_crisis_line_first_and_is_urgent(services, dom
                               domain)
     assert responses(dispatcher)[0] == "utter_crisis_support"
     assert dispatcher.messages[0]["crisis_line"] == services.settings.crisis_line
+    assert dispatcher.messages[0]["crisis_line_zh"] == services.settings.crisis_line_zh
     assert "utter_handoff_waiting" in responses(dispatcher)
     assert (escalation(services).reason, escalation(services).priority) == ("self_harm", 1)
 

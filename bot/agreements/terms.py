@@ -18,6 +18,8 @@ def offer_terms(offer: Offer) -> dict:
         "down_payment": str(offer.down_payment),
         "extension_months": offer.extension_months,
         "first_payment": offer.first_payment.isoformat(),
+        "good_faith_amount": str(offer.good_faith_amount),
+        "good_faith_due": offer.good_faith_due.isoformat() if offer.good_faith_due else None,
         "total_paid": str(offer.total_paid),
         "balance": str(offer.balance),
         "interest_accrues": offer.interest_accrues,

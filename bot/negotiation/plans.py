@@ -1,9 +1,11 @@
 """Repayment plans within the lender's policy: the concession ladder, counter-offers and promises to pay.
 
 Given what the books say, why the borrower fell behind, what they can afford
-and their history, the engine climbs the concession ladder cheapest rung first
-and prices each rung with the shortest plan the borrower can sustain. Every
-offer states the lowest role allowed to grant it and the policy rule that did.
+and their history, the engine climbs the concession ladder one rung at a time,
+cheapest first: each proposal is on one rung and holds at most two genuine
+alternatives (the rung's shortest sustainable plan and its lowest instalment),
+never one that another proposed option beats on every count. Every offer
+states the lowest role allowed to grant it and the policy rule that did.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
+from itertools import islice
 from typing import Iterator
 
 from bot.negotiation.affordability import (
@@ -86,17 +89,42 @@ class Offer:
     extension_months: int  # months the plan (grace included) runs past the remaining term
     written_off: Decimal  # settlement discount or write-down forgiven
     balance: Decimal  # restructured balance after waivers: what the principal parts repay
+    # The payment that shows good faith and activates the plan: with grace, the policy's token
+    # (schedule row 1, it reduces the balance); else the first payment of the schedule. A promise
+    # to pay has none (0, None): the promise is its own commitment, dated by promise_to_pay.
+    good_faith_amount: Decimal = ZERO
+    good_faith_due: date | None = None
 
 
 @dataclass(frozen=True)
 class Proposal:
-    """What the engine proposes: up to three offers, or why there are none."""
+    """What the engine proposes: one rung's alternatives (at most two), or why there are none."""
 
-    offers: tuple[Offer, ...]
-    reason: str | None  # None, "stalling", "nothing_owed", "needs_agent", "needs_supervisor", "no_sustainable_plan"
+    offers: tuple[Offer, ...]  # one rung; shortest plan first, then the lower instalment; none dominated
+    reason: str | None  # None, "stalling", "nothing_owed", "needs_agent", "needs_supervisor",
+    #                     "no_sustainable_plan", "ladder_exhausted"
     stalling_rule: str | None
-    nearest: Offer | None  # with "needs_agent"/"needs_supervisor": the deal that role could approve
+    nearest: Offer | None  # with "needs_*"/"ladder_exhausted": the first deal a higher role could approve
     affordable: Decimal
+    rung: Concession | None = None  # the ladder rung `offers` are on
+    more_rungs: bool = False  # whether declining these brings another rung for this role
+
+
+def payments(offer: Offer) -> int:
+    """How many payments the borrower makes under the offer (good-faith and down payments included)."""
+    return len(offer.schedule)
+
+
+def dominated(offer: Offer, by: Offer) -> bool:
+    """Whether `by` is at least as good for the borrower on every count and better on one.
+
+    The counts are the monthly instalment, the number of payments and the total
+    paid: `by` is <= on all three and < on at least one. A borrower shown both
+    would never choose `offer`.
+    """
+    mine = (offer.monthly, payments(offer), offer.total_paid)
+    theirs = (by.monthly, payments(by), by.total_paid)
+    return all(t <= m for t, m in zip(theirs, mine)) and theirs != mine
 
 
 class CounterOfferStatus(str, Enum):
@@ -139,6 +167,15 @@ class _Terms:
     interest_accrues: bool = True
     down_payment: Decimal = ZERO
     down_payment_due: date | None = None
+
+
+@dataclass(frozen=True)
+class _SustainableRung:
+    """A rung the role can offer: its terms and its shortest sustainable plan."""
+
+    rung: Concession
+    terms: _Terms
+    shortest: Offer
 
 
 class _Negotiation:
@@ -184,6 +221,14 @@ class _Negotiation:
             return 0, 0
         return months, frozen
 
+    def good_faith(self, terms: _Terms) -> Decimal:
+        """The token paid before a grace period (it repays balance); 0 for plans without grace."""
+        return self.policy.plan.grace_good_faith_amount if terms.grace_months > 0 else ZERO
+
+    def paid_first(self, terms: _Terms) -> Decimal:
+        """What is paid before the regular instalments: the arrears (pay now, promise) or the token."""
+        return terms.down_payment + self.good_faith(terms)
+
     def grace_limit(self) -> Decimal:
         """After a grace period covering the recovery, the borrower is taken to afford the old instalment again."""
         return max(self.affordable, self.position.contractual_instalment)
@@ -210,29 +255,51 @@ def propose_offers(
     policy: Policy,
     today: date,
     authority: Authority = Authority.BOT,
+    *,
+    declined: int = 0,
 ) -> Proposal:
-    """Up to three sustainable offers `authority` may make, cheapest concession first, or why there are none.
+    """The alternatives `authority` may offer on the next rung of the ladder, or why there are none.
 
-    Each offer is the shortest plan on its rung whose payments fit what the
-    borrower can afford (or, after a grace period that covers a temporary
-    hardship, the contractual instalment). When the role can offer nothing, the
-    first deal a higher role could approve comes back as `nearest`.
+    `declined` is how many sustainable rungs the borrower has already declined
+    in this conversation: 0 proposes the cheapest rung (for the lender) on which
+    the borrower can sustain a plan, 1 the next such rung, and so on; rungs with
+    no sustainable plan are skipped. A rung's options are its shortest plan whose
+    payments fit what the borrower can afford (or, after a grace period that
+    covers a temporary hardship, the contractual instalment) and, when it is a
+    real alternative, the same terms at the rung's longest term (the lowest
+    instalment the rung allows, never below the floor): at most two, none
+    dominated by the other. When the role has no rung left ("ladder_exhausted")
+    or none at all ("needs_agent", "needs_supervisor"), the first deal a higher
+    role could approve and this role could not comes back as `nearest`.
     """
+    if declined < 0:
+        raise ValueError(f"declined must be 0 or more, not {declined}")
     negotiation = _Negotiation(position, hardship, finances, history, policy, today)
     stalled = stalling_check(history, policy)
     if stalled:
         return Proposal((), "stalling", stalled, None, negotiation.affordable)
     if negotiation.balance <= 0:
         return Proposal((), "nothing_owed", None, None, negotiation.affordable)
-    offers = _first_offers(negotiation, authority, count=3)
-    if offers:
-        return Proposal(offers, None, None, None, negotiation.affordable)
+    rungs = list(islice(_sustainable_rungs(negotiation, authority), declined + 2))
+    if len(rungs) > declined:
+        current = rungs[declined]
+        return Proposal(
+            _alternatives(negotiation, current, authority),
+            None,
+            None,
+            None,
+            negotiation.affordable,
+            rung=current.rung,
+            more_rungs=len(rungs) > declined + 1,
+        )
     for higher in Authority:
         if higher.rank > authority.rank:
-            nearest = _first_offers(negotiation, higher, count=1)
+            nearest = _first_beyond(negotiation, higher, authority)
             if nearest:
-                return Proposal((), f"needs_{higher.value}", None, nearest[0], negotiation.affordable)
-    return Proposal((), "no_sustainable_plan", None, None, negotiation.affordable)
+                reason = "ladder_exhausted" if rungs else f"needs_{higher.value}"
+                return Proposal((), reason, None, nearest, negotiation.affordable)
+    reason = "ladder_exhausted" if rungs else "no_sustainable_plan"
+    return Proposal((), reason, None, None, negotiation.affordable)
 
 
 def evaluate_counter_offer(
@@ -279,8 +346,8 @@ def evaluate_counter_offer(
     if negotiation.grace(authority)[0]:
         ceiling = max(ceiling, position.contractual_instalment)
     if offered > ceiling:
-        first = _first_offers(negotiation, authority, count=1)
-        return verdict.refuse(CounterOfferStatus.UNAFFORDABLE, "above_surplus", first[0] if first else None)
+        first = next(_sustainable_rungs(negotiation, authority), None)
+        return verdict.refuse(CounterOfferStatus.UNAFFORDABLE, "above_surplus", first.shortest if first else None)
     accepted = _first_fixed_offer(negotiation, authority, offered)
     if accepted:
         return CounterOfferResult(
@@ -358,25 +425,53 @@ def promise_minimum(position: AccountPosition, policy: Policy) -> Decimal:
     return min(position.arrears, instalments)
 
 
-def _first_offers(negotiation: _Negotiation, role: Authority, count: int) -> tuple[Offer, ...]:
-    """The first `count` rungs the role can price into a sustainable level plan."""
-    offers: list[Offer] = []
-    for rung in _rungs(negotiation, role, fixed_monthly=None):
-        offer = next(
-            (priced for terms in rung if (priced := _price_level(negotiation, terms, role))),
-            None,
-        )
-        if offer:
-            offers.append(offer)
-            if len(offers) == count:
+def _sustainable_rungs(negotiation: _Negotiation, role: Authority) -> Iterator[_SustainableRung]:
+    """The rungs the role can price into a sustainable level plan, cheapest first (lazily)."""
+    for rung, variants in _rungs(negotiation, role, fixed_monthly=None):
+        for terms in variants:
+            shortest = _price_level(negotiation, terms, role)
+            if shortest:
+                yield _SustainableRung(rung, terms, shortest)
                 break
-    return tuple(offers)
+
+
+def _alternatives(negotiation: _Negotiation, current: _SustainableRung, role: Authority) -> tuple[Offer, ...]:
+    """The rung's shortest plan and, when it is a real trade-off, the same terms over the rung's
+    longest term (lowest instalment, not below the floor); duplicates and dominated options dropped."""
+    terms = current.terms
+    longest = _price_level(negotiation, replace(terms, min_term=max(terms.min_term, terms.max_term)), role)
+    return _undominated([current.shortest] + ([longest] if longest else []))
+
+
+def _undominated(offers: list[Offer]) -> tuple[Offer, ...]:
+    """The offers no other one dominates, the first of any with identical counts, at most two."""
+    kept: list[Offer] = []
+    for offer in offers:
+        if any(dominated(offer, by=other) for other in offers if other is not offer):
+            continue
+        if any(_same_counts(offer, each) for each in kept):
+            continue
+        kept.append(offer)
+    return tuple(kept[:2])
+
+
+def _same_counts(one: Offer, other: Offer) -> bool:
+    return (one.monthly, payments(one), one.total_paid) == (other.monthly, payments(other), other.total_paid)
+
+
+def _first_beyond(negotiation: _Negotiation, higher: Authority, role: Authority) -> Offer | None:
+    """The first deal on `higher`'s ladder that needs more authority than `role` has."""
+    for current in _sustainable_rungs(negotiation, higher):
+        for offer in _alternatives(negotiation, current, higher):
+            if offer.authority.rank > role.rank:
+                return offer
+    return None
 
 
 def _first_fixed_offer(negotiation: _Negotiation, role: Authority, monthly: Decimal) -> Offer | None:
     """The cheapest rung on which paying `monthly` each month fits the role's term limits."""
-    for rung in _rungs(negotiation, role, fixed_monthly=monthly):
-        for terms in rung:
+    for _, variants in _rungs(negotiation, role, fixed_monthly=monthly):
+        for terms in variants:
             offer = _price_fixed(negotiation, terms, role, monthly)
             if offer:
                 return offer
@@ -409,8 +504,11 @@ def _fee_waiver(negotiation: _Negotiation, role: Authority) -> Decimal:
 Rung = Iterator[_Terms]
 
 
-def _rungs(negotiation: _Negotiation, role: Authority, fixed_monthly: Decimal | None) -> Iterator[Rung]:
-    """The concession ladder for one role, cheapest rung first; each rung lists its variants cheapest first.
+def _rungs(
+    negotiation: _Negotiation, role: Authority, fixed_monthly: Decimal | None
+) -> Iterator[tuple[Concession, Rung]]:
+    """The concession ladder for one role, cheapest rung first, each named by its concession and
+    listing its variants cheapest first.
 
     With `fixed_monthly` (a counter-offer) only the plan rungs apply, and the
     borrower's amount is the limit.
@@ -422,13 +520,13 @@ def _rungs(negotiation: _Negotiation, role: Authority, fixed_monthly: Decimal | 
     if fixed_monthly is None:
         can_clear_arrears = 0 < arrears < negotiation.balance and arrears <= affordable and remaining >= 1
         if caps.pay_now and can_clear_arrears:
-            yield iter([_resume_contract(negotiation, Concession.PAY_NOW, negotiation.today)])
+            yield Concession.PAY_NOW, iter([_resume_contract(negotiation, Concession.PAY_NOW, negotiation.today)])
         promised_on = negotiation.today + timedelta(days=negotiation.policy.promise_to_pay.horizon_days)
         promise_ok = promise_to_pay_allowed(
             arrears, promised_on, position, negotiation.history, negotiation.policy, negotiation.today
         )[0]
         if caps.promise_to_pay and can_clear_arrears and promise_ok:
-            yield iter([_resume_contract(negotiation, Concession.PROMISE_TO_PAY, promised_on)])
+            yield Concession.PROMISE_TO_PAY, iter([_resume_contract(negotiation, Concession.PROMISE_TO_PAY, promised_on)])
 
     spread = _Terms(
         base=Concession.SPREAD_ARREARS,
@@ -437,10 +535,10 @@ def _rungs(negotiation: _Negotiation, role: Authority, fixed_monthly: Decimal | 
         max_term=negotiation.within_term(0),
     )
     if caps.spread_arrears:
-        yield iter([spread])
+        yield Concession.SPREAD_ARREARS, iter([spread])
     fee_waiver = _fee_waiver(negotiation, role)
     if fee_waiver > 0:
-        yield iter([replace(spread, waived_fees=fee_waiver)])
+        yield Concession.FEE_WAIVER, iter([replace(spread, waived_fees=fee_waiver)])
 
     grace_months, frozen = negotiation.grace(role)
     base = spread
@@ -452,20 +550,23 @@ def _rungs(negotiation: _Negotiation, role: Authority, fixed_monthly: Decimal | 
             grace_months=grace_months,
             interest_free_months=frozen,
         )
-        yield iter([base])
+        yield Concession.GRACE_PERIOD, iter([base])
     longest = negotiation.longest_plan(role, grace_months)
     if caps.term_extension.cap(role) > 0:
-        yield iter([replace(base, min_term=max(1, negotiation.within_term(grace_months) + 1), max_term=longest)])
+        extension = replace(base, min_term=max(1, negotiation.within_term(grace_months) + 1), max_term=longest)
+        yield Concession.TERM_EXTENSION, iter([extension])
     if negotiation.rate > 0:
-        yield (
+        yield Concession.INTEREST_WAIVER, (
             replace(base, max_term=longest, interest_free_months=months)
             for months in range(frozen + 1, caps.interest_waiver.cap(role) + 1)
         )
     frozen_plan = replace(base, interest_accrues=False, interest_free_months=0)
     settlement = caps.settlement_discount
     settlement_term = min(longest, settlement.max_months - grace_months)
-    yield _discounts(negotiation, replace(frozen_plan, base=Concession.SETTLEMENT_DISCOUNT, max_term=settlement_term), settlement, role)
-    yield _discounts(negotiation, replace(frozen_plan, base=Concession.WRITE_DOWN, max_term=longest), caps.write_down, role)
+    settle = replace(frozen_plan, base=Concession.SETTLEMENT_DISCOUNT, max_term=settlement_term)
+    yield Concession.SETTLEMENT_DISCOUNT, _discounts(negotiation, settle, settlement, role)
+    write_down = replace(frozen_plan, base=Concession.WRITE_DOWN, max_term=longest)
+    yield Concession.WRITE_DOWN, _discounts(negotiation, write_down, caps.write_down, role)
 
 
 def _discounts(negotiation: _Negotiation, terms: _Terms, caps: RoleCaps, role: Authority) -> Rung:
@@ -497,7 +598,7 @@ def _resume_contract(negotiation: _Negotiation, kind: Concession, paid_on: date)
 
 def _price_level(negotiation: _Negotiation, terms: _Terms, role: Authority) -> Offer | None:
     """The shortest level plan on these terms whose instalment fits the limit and the floor."""
-    if terms.down_payment > terms.limit:
+    if negotiation.paid_first(terms) > terms.limit:
         return None
     repaid, start_balance, free_after_grace = _repayment(negotiation, terms)
     if repaid <= 0:
@@ -534,14 +635,14 @@ def _price_fixed(negotiation: _Negotiation, terms: _Terms, role: Authority, mont
         schedule = _schedule(negotiation, terms, monthly, None, max_months=terms.max_term)
     except PlanDoesNotRepay:
         return None
-    months = len(schedule.instalments) - (1 if terms.down_payment else 0)
+    months = len(schedule.instalments) - (1 if negotiation.paid_first(terms) else 0)
     return _offer(negotiation, terms, role, monthly, months, schedule)
 
 
 def _repayment(negotiation: _Negotiation, terms: _Terms) -> tuple[Decimal, Decimal, int]:
     """What the regular instalments repay: the balance after waivers and down payment, that balance
     grown by any interest charged during grace, and the interest-free months left after grace."""
-    repaid = negotiation.balance - terms.waived_fees - terms.written_off - terms.down_payment
+    repaid = negotiation.balance - terms.waived_fees - terms.written_off - negotiation.paid_first(terms)
     charged_grace = max(0, terms.grace_months - terms.interest_free_months) if terms.interest_accrues else 0
     start_balance = repaid * (1 + negotiation.rate) ** charged_grace
     return repaid, start_balance, max(0, terms.interest_free_months - terms.grace_months)
@@ -551,9 +652,10 @@ def _schedule(
     negotiation: _Negotiation, terms: _Terms, monthly: Decimal, months: int | None, max_months: int = 600
 ) -> Schedule:
     if terms.down_payment:
-        first_due = due_date(terms.down_payment_due, 1)
+        first_due, paid_first_due = due_date(terms.down_payment_due, 1), terms.down_payment_due
     else:
-        first_due = due_date(negotiation.plan_start, terms.grace_months)
+        # a grace plan's token is due when a plan without grace would start paying
+        first_due, paid_first_due = due_date(negotiation.plan_start, terms.grace_months), negotiation.plan_start
     return instalment_schedule(
         balance=negotiation.balance - terms.waived_fees - terms.written_off,
         rate=negotiation.rate,
@@ -563,8 +665,8 @@ def _schedule(
         grace_months=terms.grace_months,
         interest_free_months=terms.interest_free_months if terms.interest_accrues else 0,
         interest_accrues=terms.interest_accrues,
-        down_payment=terms.down_payment,
-        down_payment_due=terms.down_payment_due,
+        down_payment=negotiation.paid_first(terms),
+        down_payment_due=paid_first_due,
         max_months=max_months,
     )
 
@@ -602,6 +704,10 @@ def _offer(
     kinds = {concession for concession, _, _ in used}
     kinds.add(Concession.SPREAD_ARREARS if not terms.down_payment else terms.base)
     ladder = list(Concession)
+    first = schedule.instalments[0]
+    good_faith_amount, good_faith_due = (first.amount, first.due)
+    if terms.base is Concession.PROMISE_TO_PAY:
+        good_faith_amount, good_faith_due = ZERO, None
     if used:
         rule = " + ".join(role_caps.rule(authority) for _, role_caps, _ in used)
     else:
@@ -625,6 +731,8 @@ def _offer(
         extension_months=extension,
         written_off=terms.written_off,
         balance=negotiation.balance - terms.waived_fees - terms.written_off,
+        good_faith_amount=good_faith_amount,
+        good_faith_due=good_faith_due,
     )
 
 

@@ -83,6 +83,7 @@ class PlanRules:
 
     max_months: int
     good_faith_first_payment_days: int
+    grace_good_faith_amount: Decimal  # token paid before a grace period; reduces the balance
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ def policy_from_mapping(data: Any, source: str = "policy.yml") -> Policy:
         plan=PlanRules(
             max_months=plan.integer("max_months", 1, 360),
             good_faith_first_payment_days=plan.integer("good_faith_first_payment_days", 0, 31),
+            grace_good_faith_amount=plan.positive_amount("grace_good_faith_amount"),
         ),
         anti_stalling=AntiStallingRules(
             renegotiations_per_12_months=stalling.integer("renegotiations_per_12_months", 0, 12),
@@ -296,6 +298,12 @@ class _Section:
         if number < 0 or number != number.quantize(Decimal("0.01")):
             raise self._fail(key, self._data[key], problem)
         return number.quantize(Decimal("0.01"))
+
+    def positive_amount(self, key: str) -> Decimal:
+        number = self.amount(key)
+        if number <= 0:
+            raise self._fail(key, self._data[key], "must be a positive amount with at most 2 decimal places")
+        return number
 
     def role_caps(self, concession: str, unit: str, upper: int = 60) -> RoleCaps:
         """The bot/agent/supervisor caps of one concession, each at least the one below it."""

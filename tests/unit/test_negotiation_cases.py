@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.unit.negotiation_factories import annuity_position
 from bot.negotiation import (
@@ -19,16 +20,20 @@ from bot.negotiation import (
     Finances,
     Hardship,
     History,
+    PolicyError,
     affordable_instalment,
+    dominated,
     evaluate_counter_offer,
     load_policy,
     monthly_surplus,
+    policy_from_mapping,
     promise_to_pay_allowed,
     propose_offers,
     stalling_check,
 )
 
-POLICY = load_policy(Path(__file__).resolve().parents[2] / "policy.yml")
+POLICY_FILE = Path(__file__).resolve().parents[2] / "policy.yml"
+POLICY = load_policy(POLICY_FILE)
 TODAY = date(2026, 11, 20)
 CLEAN_HISTORY = History(renegotiations_last_12_months=0, broken_promises=0, open_promises=0)
 
@@ -93,22 +98,69 @@ def test_alex_is_first_offered_a_bot_term_extension_with_the_arrears_spread():
     assert first.monthly <= Decimal("1260.00")
     assert first.authority is Authority.BOT
     assert first.rule == "concessions.term_extension(bot_max_months=6)"
-    assert first.policy_version == "2026.11-1"
+    assert first.policy_version == "2026.12-1"
     assert (first.months, first.monthly, first.total_paid) == (18, Decimal("1251.19"), Decimal("22521.26"))
     assert first.total_paid == sum(instalment.amount for instalment in first.schedule)
     assert first.first_payment == date(2026, 11, 27)
     assert first.interest_accrues is True
 
 
-def test_alex_offers_come_cheapest_concession_first_and_all_within_bot_limits():
+def test_alex_is_shown_two_real_alternatives_on_the_term_extension_rung_only():
     proposal = propose_offers(ALEX, ALEX_HARDSHIP, ALEX_FINANCES, CLEAN_HISTORY, POLICY, TODAY)
 
-    ladder = list(Concession)
-    ranks = [max(ladder.index(concession) for concession in offer.concessions) for offer in proposal.offers]
-    assert ranks == sorted(ranks)
-    assert 1 <= len(proposal.offers) <= 3
+    assert proposal.rung is Concession.TERM_EXTENSION
+    assert proposal.more_rungs is True
+    sooner, lower = proposal.offers
+    # sooner and cheaper in total, against a lower instalment over the longest term the bot may agree
+    assert (sooner.months, sooner.monthly, sooner.total_paid) == (18, Decimal("1251.19"), Decimal("22521.26"))
+    assert (lower.months, lower.monthly, lower.total_paid) == (20, Decimal("1142.16"), Decimal("22843.07"))
+    assert lower.extension_months == 6
+    assert not dominated(sooner, by=lower) and not dominated(lower, by=sooner)
+    assert all(Concession.INTEREST_WAIVER not in offer.concessions for offer in proposal.offers)
     assert all(offer.authority is Authority.BOT for offer in proposal.offers)
     assert all(offer.monthly <= Decimal("1260.00") for offer in proposal.offers)
+
+
+def test_alex_is_offered_an_interest_waiver_only_after_declining_the_term_extension():
+    proposal = propose_offers(ALEX, ALEX_HARDSHIP, ALEX_FINANCES, CLEAN_HISTORY, POLICY, TODAY, declined=1)
+
+    assert proposal.rung is Concession.INTEREST_WAIVER
+    assert proposal.more_rungs is False
+    sooner, lower = proposal.offers
+    # the option that dominated the term extension in issue 11, now shown only after a refusal
+    assert (sooner.months, sooner.monthly, sooner.total_paid) == (18, Decimal("1232.70"), Decimal("22188.43"))
+    assert sooner.interest_waived_months == lower.interest_waived_months == 1
+    assert lower.monthly < sooner.monthly and lower.months > sooner.months
+
+
+def test_when_alex_has_declined_every_bot_rung_the_ladder_is_exhausted_with_an_agent_deal():
+    proposal = propose_offers(ALEX, ALEX_HARDSHIP, ALEX_FINANCES, CLEAN_HISTORY, POLICY, TODAY, declined=2)
+
+    assert proposal.offers == ()
+    assert proposal.reason == "ladder_exhausted"
+    assert proposal.rung is None and proposal.more_rungs is False
+    nearest = proposal.nearest
+    assert nearest.authority is Authority.AGENT
+    assert nearest.rule == "concessions.term_extension(agent_max_months=12)"
+    assert (nearest.months, nearest.monthly) == (26, Decimal("916.38"))
+
+
+def test_a_negative_number_of_declined_rungs_is_refused():
+    with pytest.raises(ValueError, match="declined"):
+        propose_offers(ALEX, ALEX_HARDSHIP, ALEX_FINANCES, CLEAN_HISTORY, POLICY, TODAY, declined=-1)
+
+
+def test_dominated_means_no_worse_on_every_count_and_better_on_one():
+    proposal = propose_offers(ALEX, ALEX_HARDSHIP, ALEX_FINANCES, CLEAN_HISTORY, POLICY, TODAY)
+    extension = proposal.offers[0]
+    waiver = propose_offers(
+        ALEX, ALEX_HARDSHIP, ALEX_FINANCES, CLEAN_HISTORY, POLICY, TODAY, declined=1
+    ).offers[0]
+
+    # issue 11: the interest waiver beats the term extension on monthly and total, ties on payments
+    assert dominated(extension, by=waiver)
+    assert not dominated(waiver, by=extension)
+    assert not dominated(extension, by=extension)
 
 
 # Case 2: Wang Fang, lost her job, expects to recover in two months.
@@ -127,7 +179,42 @@ def test_wang_gets_a_grace_period_with_interest_waived_then_no_more_than_her_old
     assert first.monthly <= WANG.contractual_instalment
     assert first.extension_months <= 6
     assert first.authority is Authority.BOT
-    assert first.schedule[0].due == date(2027, 1, 27)
+    assert len(proposal.offers) <= 2
+
+
+def test_wang_shows_good_faith_with_a_100_token_in_a_week_then_nothing_until_the_grace_ends():
+    proposal = propose_offers(WANG, WANG_HARDSHIP, WANG_FINANCES, CLEAN_HISTORY, POLICY, TODAY)
+
+    for offer in proposal.offers:
+        token, first_regular = offer.schedule[0], offer.schedule[1]
+        assert (offer.good_faith_amount, offer.good_faith_due) == (Decimal("100.00"), date(2026, 11, 27))
+        assert (token.amount, token.due, token.principal) == (Decimal("100.00"), date(2026, 11, 27), Decimal("100.00"))
+        assert offer.first_payment == date(2026, 11, 27)
+        assert first_regular.due == date(2027, 1, 27)
+        assert len(offer.schedule) == offer.months + 1
+        assert offer.total_paid == sum(instalment.amount for instalment in offer.schedule)
+        assert sum(instalment.principal for instalment in offer.schedule) == offer.balance
+
+
+def test_a_plan_without_grace_takes_its_first_instalment_as_the_good_faith_payment():
+    first = propose_offers(ALEX, ALEX_HARDSHIP, ALEX_FINANCES, CLEAN_HISTORY, POLICY, TODAY).offers[0]
+
+    assert (first.good_faith_amount, first.good_faith_due) == (Decimal("1251.19"), date(2026, 11, 27))
+
+
+def test_the_good_faith_token_is_a_positive_amount_in_the_policy():
+    assert POLICY.plan.grace_good_faith_amount == Decimal("100.00")
+    for bad, problem in [(0, "must be a positive amount"), (-5, "must be a non-negative amount"),
+                         (10.005, "at most 2 decimal places"), ("some", "must be a non-negative amount")]:
+        data = yaml.safe_load(POLICY_FILE.read_text(encoding="utf-8"))
+        data["plan"]["grace_good_faith_amount"] = bad
+        with pytest.raises(PolicyError, match=r"^policy\.yml: plan\.grace_good_faith_amount = ") as error:
+            policy_from_mapping(data, source="policy.yml")
+        assert problem in str(error.value)
+    data = yaml.safe_load(POLICY_FILE.read_text(encoding="utf-8"))
+    del data["plan"]["grace_good_faith_amount"]
+    with pytest.raises(PolicyError, match=r"plan\.grace_good_faith_amount: missing"):
+        policy_from_mapping(data, source="policy.yml")
 
 
 def test_wang_with_an_unknown_recovery_gets_no_grace_and_goes_to_a_person():
@@ -288,7 +375,14 @@ def test_a_borrower_who_can_clear_the_arrears_is_first_offered_to_pay_now():
     assert first.down_payment == ALEX.arrears
     assert first.schedule[0].amount == ALEX.arrears and first.schedule[0].due == TODAY
     assert first.months == ALEX.remaining_instalments
-    assert proposal.offers[1].concessions == (Concession.PROMISE_TO_PAY,)
+    assert (first.good_faith_amount, first.good_faith_due) == (ALEX.arrears, TODAY)
+    # one plan on this rung: nothing to trade off
+    assert len(proposal.offers) == 1 and proposal.rung is Concession.PAY_NOW
+
+    promise = propose_offers(ALEX, ALEX_HARDSHIP, comfortable, CLEAN_HISTORY, POLICY, TODAY, declined=1)
+    assert promise.rung is Concession.PROMISE_TO_PAY
+    assert [offer.concessions for offer in promise.offers] == [(Concession.PROMISE_TO_PAY,)]
+    assert (promise.offers[0].good_faith_amount, promise.offers[0].good_faith_due) == (Decimal("0"), None)
 
 
 def test_an_agent_sees_deals_the_bot_may_not_grant():

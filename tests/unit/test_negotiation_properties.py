@@ -11,12 +11,15 @@ from tests.unit.negotiation_factories import annuity_position
 from bot.negotiation import (
     AccountPosition,
     Authority,
+    Concession,
     CounterOfferStatus,
     Finances,
     Hardship,
     History,
     Offer,
     affordable_instalment,
+    dominated,
+    due_date,
     evaluate_counter_offer,
     load_policy,
     propose_offers,
@@ -70,6 +73,8 @@ def finances(draw) -> Finances:
 
 todays = st.dates(min_value=date(2026, 1, 1), max_value=date(2028, 12, 31))
 authorities = st.sampled_from(list(Authority))
+declines = st.integers(min_value=0, max_value=4)
+LADDER = list(Concession)
 
 
 def balance_of(position: AccountPosition) -> Decimal:
@@ -99,7 +104,7 @@ def assert_within_limits(offer: Offer, position: AccountPosition, hardship: Hard
         assert share <= cap
 
     if offer.months > 1:
-        repaid = offer.balance - offer.down_payment
+        repaid = offer.balance - offer.down_payment - (offer.good_faith_amount if offer.grace_months else 0)
         floor = max(POLICY.instalment_floor.min_amount, repaid * POLICY.instalment_floor.min_share_of_balance)
         assert offer.monthly >= cents(floor)
         if offer.interest_accrues and offer.interest_waived_months == 0 and offer.grace_months == 0:
@@ -124,14 +129,41 @@ def assert_schedule_adds_up(offer: Offer):
     assert [instalment.number for instalment in offer.schedule] == list(range(1, len(offer.schedule) + 1))
     dues = [instalment.due for instalment in offer.schedule]
     assert dues == sorted(dues) and len(set(dues)) == len(dues)
-    assert len(offer.schedule) == offer.months + (1 if offer.down_payment else 0)
+    assert len(offer.schedule) == offer.months + (1 if offer.down_payment or offer.grace_months else 0)
     assert all(instalment.amount <= offer.monthly for instalment in offer.schedule[1:-1])
 
 
+def assert_good_faith_payment(offer: Offer, today: date):
+    """A plan is activated by a payment due within the good-faith days; a grace plan's is the policy token."""
+    days = timedelta(days=POLICY.plan.good_faith_first_payment_days)
+    first = offer.schedule[0]
+    if Concession.PROMISE_TO_PAY in offer.concessions:
+        assert (offer.good_faith_amount, offer.good_faith_due) == (Decimal("0"), None)
+        return
+    assert (offer.good_faith_amount, offer.good_faith_due) == (first.amount, first.due)
+    assert today <= offer.good_faith_due <= today + days
+    assert offer.first_payment == offer.good_faith_due
+    if offer.grace_months:
+        assert offer.good_faith_amount == POLICY.plan.grace_good_faith_amount
+        assert first.principal == offer.good_faith_amount and first.interest == 0
+        # then the grace months, with nothing else to pay
+        assert offer.schedule[1].due == due_date(offer.good_faith_due, offer.grace_months)
+    assert sum(instalment.amount for instalment in offer.schedule) == offer.total_paid
+
+
 @PROPERTY_SETTINGS
-@given(position=positions(), hardship=hardships, budget=finances(), today=todays, authority=authorities)
-def test_no_offer_breaks_a_limit_of_the_authority_it_claims(position, hardship, budget, today, authority):
-    proposal = propose_offers(position, hardship, budget, CLEAN_HISTORY, POLICY, today, authority=authority)
+@given(
+    position=positions(),
+    hardship=hardships,
+    budget=finances(),
+    today=todays,
+    authority=authorities,
+    declined=declines,
+)
+def test_no_offer_breaks_a_limit_of_the_authority_it_claims(position, hardship, budget, today, authority, declined):
+    proposal = propose_offers(
+        position, hardship, budget, CLEAN_HISTORY, POLICY, today, authority=authority, declined=declined
+    )
     affordable = affordable_instalment(budget, POLICY, position.contractual_instalment)
 
     offers = list(proposal.offers) + ([proposal.nearest] if proposal.nearest else [])
@@ -141,18 +173,32 @@ def test_no_offer_breaks_a_limit_of_the_authority_it_claims(position, hardship, 
         assert_within_limits(offer, position, hardship, affordable)
         assert offer.balance == balance_of(position) - offer.waived_fees - offer.written_off
         assert today <= offer.first_payment
-        if not offer.down_payment and not offer.grace_months:
+        if not offer.down_payment:
             assert offer.first_payment <= today + timedelta(days=POLICY.plan.good_faith_first_payment_days)
+        assert_good_faith_payment(offer, today)
     if not proposal.offers:
-        assert proposal.reason in {"nothing_owed", "needs_agent", "needs_supervisor", "no_sustainable_plan"}
+        assert proposal.reason in {
+            "nothing_owed", "needs_agent", "needs_supervisor", "no_sustainable_plan", "ladder_exhausted"
+        }
+        if proposal.nearest is not None:
+            assert proposal.nearest.authority.rank > authority.rank
 
 
 @PROPERTY_SETTINGS
-@given(position=positions(), hardship=hardships, budget=finances(), today=todays, authority=authorities)
+@given(
+    position=positions(),
+    hardship=hardships,
+    budget=finances(),
+    today=todays,
+    authority=authorities,
+    declined=declines,
+)
 def test_every_schedule_sums_to_the_total_to_the_cent_and_repays_the_balance_exactly(
-    position, hardship, budget, today, authority
+    position, hardship, budget, today, authority, declined
 ):
-    proposal = propose_offers(position, hardship, budget, CLEAN_HISTORY, POLICY, today, authority=authority)
+    proposal = propose_offers(
+        position, hardship, budget, CLEAN_HISTORY, POLICY, today, authority=authority, declined=declined
+    )
 
     for offer in list(proposal.offers) + ([proposal.nearest] if proposal.nearest else []):
         assert_schedule_adds_up(offer)
@@ -206,7 +252,8 @@ def test_an_accepted_counter_offer_charges_exactly_what_the_borrower_offered(
     if result.status is CounterOfferStatus.ACCEPTABLE:
         offer = result.offer
         assert offer.monthly == offered
-        assert all(instalment.amount == offered for instalment in offer.schedule[:-1])
+        regular = offer.schedule[1:] if offer.grace_months else offer.schedule
+        assert all(instalment.amount == offered for instalment in regular[:-1])
         assert offer.schedule[-1].amount <= offered
         assert offer.authority is Authority.BOT
         assert_schedule_adds_up(offer)
@@ -217,3 +264,60 @@ def test_an_accepted_counter_offer_charges_exactly_what_the_borrower_offered(
         assert result.reason
     if result.nearest is not None:
         assert_schedule_adds_up(result.nearest)
+    for offer in (result.offer, result.nearest):
+        if offer is not None:
+            assert_good_faith_payment(offer, today)
+
+
+def same_rung_terms(offer: Offer) -> tuple:
+    """What a rung fixes: everything conceded except how long the plan runs."""
+    return (offer.waived_fees, offer.grace_months, offer.interest_waived_months, offer.written_off,
+            offer.down_payment, offer.interest_accrues)
+
+
+@settings(max_examples=150, deadline=None)
+@given(position=positions(), hardship=hardships, budget=finances(), today=todays, authority=authorities)
+def test_the_ladder_is_climbed_one_rung_at_a_time_with_undominated_alternatives(
+    position, hardship, budget, today, authority
+):
+    affordable = affordable_instalment(budget, POLICY, position.contractual_instalment)
+    proposals = [
+        propose_offers(position, hardship, budget, CLEAN_HISTORY, POLICY, today, authority=authority, declined=k)
+        for k in range(5)
+    ]
+
+    for declined, proposal in enumerate(proposals):
+        offers = proposal.offers
+        # (b) at most two options
+        assert len(offers) <= 2
+        # (a) no option another proposed option beats on every count
+        for offer in offers:
+            assert not any(dominated(offer, by=other) for other in offers if other is not offer)
+        if len(offers) == 2:
+            assert offers[0] != offers[1]
+            assert offers[0].monthly > offers[1].monthly
+        # (c) all options on one rung: the rung's concession, the same concessions granted
+        if offers:
+            assert proposal.rung is not None and proposal.reason is None
+            assert all(proposal.rung in offer.concessions for offer in offers)
+            assert len({same_rung_terms(offer) for offer in offers}) == 1
+            assert len({max(LADDER.index(c) for c in offer.concessions) for offer in offers}) == 1
+        else:
+            assert proposal.rung is None and proposal.more_rungs is False
+        # (e) every limit, for every option and the nearest deal
+        for offer in list(offers) + ([proposal.nearest] if proposal.nearest else []):
+            assert_within_limits(offer, position, hardship, affordable)
+            assert_schedule_adds_up(offer)
+            assert_good_faith_payment(offer, today)
+        if declined:
+            before = proposals[declined - 1]
+            # (d) strictly later on the ladder; more_rungs says whether this step would come
+            assert before.more_rungs == bool(offers)
+            if offers:
+                assert LADDER.index(proposal.rung) > LADDER.index(before.rung)
+            elif before.offers or before.reason == "ladder_exhausted":
+                assert proposal.reason == "ladder_exhausted"
+                if before.reason == "ladder_exhausted":
+                    assert proposal.nearest == before.nearest
+            else:
+                assert proposal.reason == before.reason and proposal.nearest == before.nearest

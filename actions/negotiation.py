@@ -29,7 +29,7 @@ from bot.agreements.service import (
     latest_agreement, negotiation_history, offer_by_id, record_offer, record_promise, sign_agreement,
 )
 from bot.agreements.terms import offer_terms
-from bot.agreements.wording import months_text
+from bot.agreements.wording import good_faith_text, months_text, regular_start
 from bot.language import format_date, format_money, parse_amount, parse_future_date
 from bot.negotiation import (
     AccountPosition, CounterOfferStatus, Finances, Hardship, Offer, affordable_instalment,
@@ -232,10 +232,18 @@ class Negotiation:
         return self.events
 
     def propose(self) -> list[EventType]:
+        """Offers on the cheapest rung of the ladder the borrower has not yet declined (at most two)."""
+        declined = int(self.slot("declined_rungs") or 0)
         proposal = propose_offers(position_of(self.statement), self.hardship_state(), self.known_finances(),
-                                  self.history, self.services.policy, today())
+                                  self.history, self.services.policy, today(), declined=declined)
         if proposal.reason == "stalling":
             return self.hand_over("stalling")
+        if proposal.reason == "ladder_exhausted":
+            if proposal.nearest is not None:  # a person may approve what the bot may not
+                say(self.dispatcher, "utter_agent_review")
+                return self.hand_over("needs_approval", proposal.nearest)
+            say(self.dispatcher, "utter_no_more_options")
+            return self.events
         if proposal.offers:
             self.present(proposal.offers)
             self.ask_choice(len(proposal.offers))
@@ -256,11 +264,14 @@ class Negotiation:
         with self.services.db.unit_of_work() as session:
             ids = [record_offer(session, conversation_id=self.tracker.sender_id, loan_reference=self.loan_ref,
                                 terms=terms, now=utc_now()) for terms in all_terms]
+        currency = self.statement.currency
         for index, (offer, terms) in enumerate(zip(offers, all_terms), start=1):
+            # A grace plan states its good-faith payment with the offer: it is due before the instalments.
+            good_faith = good_faith_text(terms, currency, self.lang) if offer.grace_months else ""
             say(self.dispatcher, "utter_offer", index=index if numbered else "", monthly=self.money(offer.monthly),
-                months=offer.months, first_payment=self.day(offer.first_payment),
-                total=self.money(offer.total_paid),
-                concessions=concessions_text(terms, self.statement.currency, self.lang))
+                months=offer.months, first_payment=self.day(_date(regular_start(terms))),
+                total=self.money(offer.total_paid), concessions=concessions_text(terms, currency, self.lang),
+                good_faith=(" " + good_faith) if good_faith and self.lang == "en" else good_faith)
         self.set("offers_made", [str(i) for i in ids])
         self.set("stage", "offered")
 
@@ -384,8 +395,8 @@ class Negotiation:
         self.set("pending_offer", json.dumps({"offer_record_id": offer_id}))
         self.set("stage", "confirm")
         say(self.dispatcher, "utter_confirm_terms", monthly=self.money(Decimal(terms["monthly"])),
-            months=terms["months"], first_payment=self.day(_date(terms["first_payment"])),
-            good_faith_days=self.services.policy.plan.good_faith_first_payment_days,
+            months=terms["months"], first_payment=self.day(_date(regular_start(terms))),
+            good_faith=good_faith_text(terms, self.statement.currency, self.lang),
             total=self.money(Decimal(terms["total_paid"])),
             concessions=concessions_text(terms, self.statement.currency, self.lang),
             dispute_channel=self.services.settings.dispute_channel)
@@ -403,6 +414,13 @@ class Negotiation:
         return self.options()
 
     def deny(self) -> list[EventType]:
+        """"No" to the options shown brings the next rung of the ladder; "no" to the terms of one
+        option goes back to the options (the other one may suit)."""
+        if self.slot("stage") == "offered" and self.known_finances() is not None:
+            self.set("declined_rungs", int(self.slot("declined_rungs") or 0) + 1)
+            self.set("pending_offer", None)
+            say(self.dispatcher, "utter_next_rung")
+            return self.propose()
         if self.slot("stage") in ("confirm", "offered"):
             self.set("stage", "offered")
             self.set("pending_offer", None)

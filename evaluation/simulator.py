@@ -53,7 +53,7 @@ OFFER_PATTERNS = (
     ("approved", re.compile(r"()批准以下还款方案：每月 " + MONEY + r"，共 (\d+) 期")),
 )
 # "2 months" / "1 month" (bot.agreements.wording.months_text; older builds wrote "2 month(s)").
-GRACE = re.compile(r"(\d+) month(?:s|\(s\))? with nothing to pay first|先有 (\d+) ?个月无需还款")
+GRACE = re.compile(r"(\d+) month(?:s|\(s\))? with nothing to pay (?:first|after)|(?:先有|后有) (\d+) ?个月无需还款")
 PROMISE_MIN = re.compile(r"(?:at least|至少) " + MONEY)
 
 # What the bot did, recognised from fragments of domain.yml's responses (English, Chinese).

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from html import escape
 
-from bot.agreements.wording import INTEREST, concession_phrases, months_text
+from bot.agreements.wording import INTEREST, concession_phrases, good_faith_text, months_text, regular_start
 from bot.language import format_date, format_money
 
 LABELS = {
@@ -23,7 +23,7 @@ LABELS = {
         "interest_rule": "Interest", "schedule": "Payment schedule",
         "number": "No.", "due": "Due date", "amount": "Amount", "total": "Total to pay",
         "default": "If a payment is late", "dispute": "Disputes and complaints", "accepted": "You accepted",
-        "policy": "Policy version",
+        "policy": "Policy version", "good_faith": "When the plan starts",
         "verification": "with your loan reference and date of birth, in {channel}, on {when}",
         "default_rule": "A payment more than {days} days late ends this plan; the remaining balance is then "
                         "handled under the original contract.",
@@ -37,7 +37,7 @@ LABELS = {
         "interest": "签署时逾期利息", "fees": "签署时费用及罚息", "concessions": "贷款机构同意的减免与安排",
         "none": "无", "interest_rule": "利息", "schedule": "还款计划", "number": "期数", "due": "到期日",
         "amount": "金额", "total": "应还总额", "default": "逾期后果", "dispute": "争议与投诉",
-        "accepted": "您的确认", "policy": "政策版本",
+        "accepted": "您的确认", "policy": "政策版本", "good_faith": "方案生效条件",
         "verification": "通过贷款编号和出生日期核验（{channel}），时间：{when}",
         "default_rule": "任何一期逾期超过 {days} 天，本计划即终止，剩余欠款按原合同处理。",
         "accepted_on": "{when}，您回复“{text}”",
@@ -87,7 +87,8 @@ def render_agreement_html(agreement_json: str, reference: str, language: str) ->
         return escape(format_date(date.fromisoformat(value), lang))
 
     schedule = terms["schedule"]
-    first_due = schedule[0]["due"] if schedule else terms["first_payment"]
+    first_due = regular_start(terms)  # the first of the monthly payments (a grace plan's token comes before)
+    good_faith = good_faith_text(terms, currency, lang)
     rows = "".join(
         f"<tr><td>{i['number']}</td><td>{day(i['due'])}</td><td>{money(i['amount'])}</td></tr>"
         for i in schedule
@@ -98,6 +99,7 @@ def render_agreement_html(agreement_json: str, reference: str, language: str) ->
         (t["months"], escape(months_text(int(terms["months"]), lang))),
         (t["first"], day(first_due)),
         (t["total"], money(terms["total_paid"])),
+        *([(t["good_faith"], escape(good_faith))] if good_faith else []),
         (t["concessions"], "<br>".join(concessions) or t["none"]),
         (t["interest_rule"], escape(INTEREST[lang][bool(terms["interest_accrues"])])),
         (t["reference"], escape(reference)),

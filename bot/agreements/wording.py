@@ -5,9 +5,10 @@ so the borrower reads the same words in both. Internal names (`spread_arrears`) 
 """
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
-from bot.language import format_money
+from bot.language import format_date, format_money
 from bot.messages.plural import counted
 
 
@@ -24,7 +25,7 @@ CONCESSIONS = {
         "promise_to_pay": "a promise to pay the arrears",
         "spread_arrears": "the overdue amount spread over the plan",
         "fee_waiver": "late fees waived ({waived_fees})",
-        "grace_period": "{grace_months} with nothing to pay first",
+        "grace_period": "{grace_months} with nothing to pay after the first {good_faith_amount}",
         "term_extension": "the loan term extended by {extension_months}",
         "interest_waiver": "{interest_waived_months} of interest waived ({waived_interest})",
         "settlement_discount": "a settlement discount ({written_off})",
@@ -35,7 +36,7 @@ CONCESSIONS = {
         "promise_to_pay": "承诺还款",
         "spread_arrears": "逾期金额分摊到各期",
         "fee_waiver": "减免滞纳金（{waived_fees}）",
-        "grace_period": "先有 {grace_months}无需还款",
+        "grace_period": "首付 {good_faith_amount} 后有 {grace_months}无需还款",
         "term_extension": "贷款期限延长 {extension_months}",
         "interest_waiver": "减免 {interest_waived_months}利息（{waived_interest}）",
         "settlement_discount": "和解折扣（{written_off}）",
@@ -54,8 +55,8 @@ SEPARATOR = {"en": "; ", "zh": "；"}
 def concession_phrases(terms: dict, currency: str, lang: str) -> list[str]:
     """Each concession of an offer in words, e.g. "the loan term extended by 4 months"."""
     values = {
-        key: format_money(Decimal(terms[key]), currency, lang)
-        for key in ("waived_fees", "waived_interest", "written_off")
+        key: format_money(Decimal(terms.get(key) or "0"), currency, lang)
+        for key in ("waived_fees", "waived_interest", "written_off", "good_faith_amount")
     } | {key: months_text(int(terms[key]), lang)
          for key in ("grace_months", "extension_months", "interest_waived_months")}
     return [CONCESSIONS[lang][name].format(**values) for name in terms["concessions"] if name in CONCESSIONS[lang]]
@@ -66,3 +67,31 @@ def concessions_text(terms: dict, currency: str, lang: str) -> str:
     parts = concession_phrases(terms, currency, lang) + [INTEREST[lang][bool(terms["interest_accrues"])]]
     text = SEPARATOR[lang].join(parts)
     return text[:1].upper() + text[1:]  # it starts a sentence
+
+
+GOOD_FAITH = {
+    "en": "The plan starts once {amount} is paid by {due}.",
+    "zh": "请在 {due} 前支付 {amount}，方案即生效。",
+}
+
+
+def regular_start(terms: dict) -> str:
+    """ISO date of the first regular instalment: after a grace plan's good-faith payment, the row after it."""
+    schedule = terms.get("schedule") or []
+    if int(terms.get("grace_months") or 0) > 0 and len(schedule) > 1:
+        return schedule[1]["due"]
+    return schedule[0]["due"] if schedule else terms["first_payment"]
+
+
+def good_faith_text(terms: dict, currency: str, lang: str) -> str:
+    """The one rule for the good-faith payment, as the offer, the terms, the document and the console state it.
+
+    A plan becomes active once its good-faith payment arrives within the policy's days: for a
+    grace plan the policy's small amount, otherwise the first instalment (DOMAIN.md).
+    """
+    due = terms.get("good_faith_due")
+    amount = terms.get("good_faith_amount")
+    if not due or not amount or Decimal(amount) <= 0:
+        return ""
+    return GOOD_FAITH[lang].format(amount=format_money(Decimal(amount), currency, lang),
+                                   due=format_date(date.fromisoformat(due), lang))

@@ -116,3 +116,37 @@ def test_a_promise_to_pay_the_arrears_is_recorded(fresh_stack, borrower, loan, i
         promises = session.execute(select(PromiseToPay).where(PromiseToPay.loan_reference == loan)).scalars().all()
     assert len(promises) == 1 and promises[0].status == "open"
     assert promises[0].conversation_id == borrower.conversation_id
+
+
+# --- issue 11: the borrower's order, a "no" to the options, side questions ------------------
+
+def test_job_loss_told_figures_first_is_asked_about_recovery_and_reaches_the_grace_plan(fresh_stack, borrower):
+    borrower.say("HCF-2002 1992年11月3日")
+    borrower.say("上个月我失业了")
+    borrower.say("现在没有收入")
+    asked = joined(borrower.say("每个月必要开销大概三千块"))
+    assert "什么时候能恢复" in asked and "无法提供" not in asked  # asked before concluding
+    offers = joined(borrower.say("大概两个月以后能找到新工作"))
+    assert "方案1" in offers and "2 个月无需还款" in offers
+    assert "请在" in offers and "100.00" in offers  # the good-faith payment, stated with the offer
+    assert "方案3" not in offers  # at most two alternatives
+    terms = joined(borrower.press("方案1"))
+    assert "请在" in terms and "100.00" in terms and "我同意" in borrower.buttons()
+
+
+def test_no_to_the_options_brings_the_next_rung(fresh_stack, borrower):
+    borrower.say("HCF-1001 12 April 1988")
+    borrower.say("I had a lot of medical bills after an operation")
+    borrower.say("I take home 9,000 a month")
+    first = joined(borrower.say("rent, food and bills come to about 7200"))
+    assert "Option 1:" in first and "Option 3:" not in first
+    second = joined(borrower.say("no, none of those work for me"))
+    assert "another way" in second and "Option 1:" in second and "interest waived" in second
+
+
+def test_a_side_question_mid_flow_is_answered_and_the_open_question_asked_again(fresh_stack, borrower):
+    borrower.say("HCF-1001 12 April 1988")
+    borrower.say("I had a lot of medical bills after an operation")
+    reply = joined(borrower.say("sorry, how much is overdue again?"))
+    assert "3,930.00" in reply and "take-home income" in reply
+    assert "income" in joined(borrower.say("are you a real person?"))

@@ -290,7 +290,7 @@ PERSONAS: list[Persona] = [
     # --- not the borrower: the bot must end without disclosing anything -------------------------
     persona("wrong_person_en", "wrong person", "en", "HCF-4004", NO_DISCLOSURE_END, script={
         "ask_identity": one("{ref} {wrong_dob}", "{ref}, {wrong_dob}"),
-        "verification_failed": one("that's not me, this isn't my account", "I think you have the wrong person",
+        "verification_failed": one("that's not me, this isn't my account", "you must have mixed me up with somebody else",
                                    "I have never borrowed anything from you"),
     }, note="gives wrong details, then says it's not their loan"),
     persona("wrong_person_zh", "wrong person", "zh", "HCF-3003", NO_DISCLOSURE_END, short=True, script={

@@ -264,3 +264,19 @@ def test_a_chinese_borrower_taps_through_to_a_signed_agreement_on_a_phone(new_wi
     assert widget.page.evaluate("() => document.documentElement.scrollWidth") <= 390
     widget.page.screenshot(path=str(NEGOTIATION_SCREENSHOTS / "widget-zh-agreement-390x844.png"))
     assert not widget.errors
+
+
+def test_an_english_borrower_sees_two_alternatives_that_fit_a_phone(new_widget):
+    """Issue 11: at most two options, each a short line plus its concessions, with buttons; saved as
+    docs/img/widget-en-offers-390x844.png (looked at before a release)."""
+    widget = new_widget(locale="en-GB").goto().open()
+    widget.ask("HCF-1001 12 April 1988", "3,930.00")
+    widget.ask("I had a lot of medical bills after an operation", "income")
+    widget.ask("I take home 9,000 a month", "essential costs")
+    widget.ask("rent, food and bills come to about 7200", "Option 1")
+    widget.wait_turn_over()
+    expect(widget.page.get_by_role("button", name="Option 2", exact=True).last).to_be_visible()
+    assert widget.page.get_by_role("button", name="Option 3", exact=True).count() == 0
+    assert widget.page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    widget.page.screenshot(path=str(NEGOTIATION_SCREENSHOTS / "widget-en-offers-390x844.png"))
+    assert not widget.errors

@@ -221,6 +221,8 @@ class Negotiation:
                         int(months) if months is not None else None)
 
     def options(self) -> list[EventType]:
+        if self.slot("stage") in ("offered", "confirm") and self.facts.details:
+            return self.details()
         if self.known_finances() is not None:
             return self.propose()
         if self.slot("hardship_cause") is None:
@@ -274,6 +276,32 @@ class Negotiation:
                 good_faith=(" " + good_faith) if good_faith and self.lang == "en" else good_faith)
         self.set("offers_made", [str(i) for i in ids])
         self.set("stage", "offered")
+
+    def details(self) -> list[EventType]:
+        """Each option shown, payment by payment (the first three and the last), then the open question again."""
+        offered = [int(i) for i in self.slot("offers_made") or []]
+        numbered = list(enumerate(offered, start=1))
+        pending = self.pending_offer_id()
+        if self.slot("stage") == "confirm" and pending in offered:
+            numbered = [(offered.index(pending) + 1, pending)]  # the terms being confirmed, not every option
+        with self.services.db.unit_of_work() as session:
+            shown = [(index, offer_by_id(session, i, self.loan_ref, self.tracker.sender_id)) for index, i in numbered]
+        for index, terms in shown:
+            if terms is None:
+                continue
+            rows = terms["schedule"]
+            lines = [f"{row['number']}. {self.day(_date(row['due']))}: {self.money(Decimal(row['amount']))}"
+                     for row in (rows if len(rows) <= 4 else rows[:3])]
+            if len(rows) > 4:
+                last = rows[-1]
+                lines += ["…", f"{last['number']}. {self.day(_date(last['due']))}: {self.money(Decimal(last['amount']))}"]
+            say(self.dispatcher, "utter_offer_details", index=index,
+                schedule="\n".join(lines), total=self.money(Decimal(terms["total_paid"])))
+        if self.slot("stage") == "confirm":
+            say(self.dispatcher, "utter_ask_confirm_again")
+        else:
+            self.ask_choice(len(offered))
+        return self.events
 
     def should_ask_recovery(self) -> bool:
         """No plan fits as things are: ask when income should recover before concluding, once,

@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from bot.dialogue.expectations import PROTECTED_INTENTS, Expect, Step
 from bot.language import (
-    HardshipCause, LabelledAmounts, classify_cause, is_temporary, label_amounts, parse_date_of_birth,
+    HardshipCause, LabelledAmounts, asks_for_details, classify_cause, is_temporary, label_amounts, parse_date_of_birth,
     parse_duration_months, parse_future_date, parse_loan_ref, parse_option, parse_yes_no,
 )
 
@@ -48,6 +48,7 @@ class Facts:
     amounts: LabelledAmounts = field(default_factory=LabelledAmounts)
     option: int | None = None
     yes_no: bool | None = None
+    details: bool = False          # "details" / "详细": the offers' payments spelt out
 
     @property
     def identity(self) -> bool:
@@ -72,6 +73,7 @@ def read_facts(text: str, today: date) -> Facts:
         amounts=label_amounts(text),
         option=parse_option(text),
         yes_no=parse_yes_no(text),
+        details=asks_for_details(text),
     )
 
 
@@ -104,6 +106,8 @@ def answer_intent(step: Step, facts: Facts, text: str, today: date) -> str | Non
         return "explain_hardship"
     if expect in (Expect.INCOME, Expect.COSTS, Expect.AMOUNT) and money.any:
         return "counter_offer" if money.offer is not None and money.income is None else "inform_finances"
+    if expect in (Expect.OPTION, Expect.CONFIRM) and facts.details:
+        return "ask_options"  # the negotiation spells out the options shown
     if expect is Expect.OPTION:
         # "1" after a list of options is option 1, not a payment of 1.00 ("3" of two options
         # is a wrong number, for the negotiation to ask again, not an offer of 3.00).

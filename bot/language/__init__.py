@@ -1,7 +1,7 @@
 """Language helpers: which language a borrower writes, and the amounts,
 dates, loan references and hardship causes in what they write, in English
 and Simplified Chinese; plus formatting money and dates back for them."""
-from bot.language.answers import parse_option, parse_yes_no
+from bot.language.answers import asks_for_details, parse_option, parse_yes_no
 from bot.language.amounts import parse_amount, parse_amounts, parse_duration_months
 from bot.language.causes import HardshipCause, classify_cause, is_temporary
 from bot.language.dates import DateParse, parse_date_of_birth, parse_future_date
@@ -11,6 +11,7 @@ from bot.language.formatting import format_date, format_money
 from bot.language.references import LOAN_REF_PREFIX, parse_loan_ref
 
 __all__ = [
+    "asks_for_details",
     "DateParse",
     "HardshipCause",
     "LOAN_REF_PREFIX",

@@ -49,3 +49,14 @@ def parse_yes_no(text: str) -> bool | None:
     if _NO.match(answer):
         return False
     return None
+
+
+_DETAILS = re.compile(
+    r"(?i)^(?:(?:can i |could i |please )?(?:see |show me |send me )?(?:the |more |full )?"
+    r"(?:details?|schedule|breakdown|payment schedule|more info(?:rmation)?)(?: please| pls)?)$"
+    r"|详细|明细|详情|还款计划表|每期(?:多少|明细|日期)|具体(?:安排|一点|点)")
+
+
+def asks_for_details(text: str) -> bool:
+    """"details", "show me the schedule", "详细", "明细": the borrower wants an offer's payments spelt out."""
+    return bool(_DETAILS.search(_TRIM.sub("", prepare(text))))

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from actions.conversation import ActionFallback
 from bot.agreements.models import OfferRecord
 from tests.actions.conftest import responses
 from tests.actions.test_negotiation_actions import Borrower, by_response
@@ -71,3 +72,16 @@ async def test_a_grace_plan_states_its_good_faith_payment_with_the_offer_and_the
     messages = await wang.says("方案1", "choose_option", domain)
     confirm = by_response(messages, "utter_confirm_terms")[0]
     assert confirm["good_faith"] == offers[0]["good_faith"]
+
+
+async def test_details_spell_out_the_payments_then_the_choice_is_asked_again(services, domain):
+    alex, messages = await alex_sees_offers(domain)
+    count = len(by_response(messages, "utter_offer"))
+    details = await alex.sends(ActionFallback(), "details please", "nlu_fallback", domain)
+    shown_details = by_response(details, "utter_offer_details")
+    assert len(shown_details) == count and responses(details)[-1] == "utter_choose_offer"
+    assert shown_details[0]["schedule"].startswith("1. ") and "…" in shown_details[0]["schedule"]
+    await alex.says("option 1", "choose_option", domain)
+    again = await alex.says("明细", "ask_options", domain)
+    assert responses(again) == ["utter_offer_details", "utter_ask_confirm_again"]
+    assert by_response(again, "utter_offer_details")[0]["index"] == 1

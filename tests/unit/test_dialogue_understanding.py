@@ -153,3 +153,9 @@ def test_not_every_zero_word_is_a_zero(text):
                                           ("", None)])
 def test_a_plain_yes_or_no(text, answer):
     assert parse_yes_no(text) is answer
+
+
+@pytest.mark.parametrize("text", ["details", "show me the schedule", "详细", "明细"])
+def test_asking_for_details_after_the_options_is_a_question_about_them(text):
+    for asked in ("utter_choose_offer", "utter_confirm_terms"):
+        assert read(text, asked, ("out_of_scope", 0.6)).intent == "ask_options"

@@ -138,7 +138,8 @@ class Negotiation:
             self.set("hardship_cause", facts.cause.value)
         elif self.intent == "explain_hardship" and self.slot("hardship_cause") is None:
             self.set("hardship_cause", "other")
-        months = facts.duration_months if hardship else None
+        # "could I pay 200 a month for 18 months?" names the plan's length, not a recovery time
+        months = facts.duration_months if hardship and money.offer is None else None
         if months is not None:
             self.set("recovery_months", months)
         temporary = facts.temporary if facts.temporary is not None else (True if months is not None else None)

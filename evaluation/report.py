@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from decimal import Decimal
 import os
 import random
 import sys
@@ -50,14 +51,47 @@ def run_all(target: Target, personas: list[Persona], seed: int, max_turns: int =
                 result.error = (result.error or "") + f"prerequisite {setup.persona} did not sign (got {setup.got})"
         else:
             result = run_persona(target, persona, seed, policy, max_turns, reset=True)
+        result.concessions = granted(target, result.agreement_ref)
         results.append(result)
         if progress:
             progress(result, time.monotonic() - started)
     return results, setups
 
 
+def granted(target: Target, reference: str | None) -> dict | None:
+    """The concessions of a signed agreement and the money they waive, from the stack's database
+    (None against a server at a URL, whose database this process does not read)."""
+    database = getattr(target, "database", None)
+    if reference is None or database is None:
+        return None
+    from sqlalchemy import select
+
+    from bot.agreements.models import Agreement
+
+    with database() as db, db.unit_of_work() as session:
+        agreement = session.execute(select(Agreement).where(Agreement.reference == reference)).scalar_one_or_none()
+        terms = json.loads(agreement.terms_json)["terms"] if agreement is not None else None
+    if terms is None:
+        return None
+    waived = sum((Decimal(terms.get(key) or "0") for key in ("waived_fees", "waived_interest", "written_off")),
+                 Decimal("0"))
+    return {"rule": terms.get("rule"), "concessions": terms.get("concessions"), "waived": str(waived),
+            "waived_fees": terms.get("waived_fees"), "waived_interest": terms.get("waived_interest"),
+            "written_off": terms.get("written_off"), "total_paid": terms.get("total_paid")}
+
+
 def ratio(numerator: int, denominator: int) -> dict:
     return {"n": numerator, "of": denominator, "value": (numerator / denominator) if denominator else None}
+
+
+def waived_by_rung(agreements: list[Result]) -> dict[str, str]:
+    """Money waived in signed agreements, by the rule (rung) that allowed them."""
+    totals: dict[str, Decimal] = {}
+    for result in agreements:
+        if result.concessions:
+            rule = result.concessions["rule"] or "?"
+            totals[rule] = totals.get(rule, Decimal("0")) + Decimal(result.concessions["waived"])
+    return {rule: str(total) for rule, total in sorted(totals.items())}
 
 
 def summarise(results: list[Result]) -> dict:
@@ -83,6 +117,9 @@ def summarise(results: list[Result]) -> dict:
                                                 if o.affordable is not None and o.grace_months == 0),
         "offers_outside_policy": sum(len(r.policy_breaches) for r in results),
         "average_turns_to_agreement": (sum(r.turns for r in agreements) / len(agreements)) if agreements else None,
+        "money_waived_in_agreements": str(sum((Decimal(r.concessions["waived"]) for r in agreements if r.concessions),
+                                              Decimal("0"))),
+        "waived_by_rung": waived_by_rung(agreements),
         "not_understood_replies": sum(r.not_understood for r in results),
         "errors": sum(1 for r in results if r.error),
     }
@@ -139,6 +176,8 @@ def render(results: list[Result], summary: dict, seed: int) -> str:
         f"offers outside policy:             {s['offers_outside_policy']} of {s['offers_checked']} offers checked "
         f"({s['offers_checked_for_affordability']} against stated affordability)  (must be 0)",
         f"average turns to agreement:        {'n/a' if avg is None else f'{avg:.1f}'}",
+        f"money waived in agreements:        {s['money_waived_in_agreements']} "
+        f"(by rung: {', '.join(f'{k} {v}' for k, v in s['waived_by_rung'].items()) or 'none'})",
         f"bot replies that misread the borrower (not understood / goodbye): {s['not_understood_replies']}",
     ]
     if s["errors"]:

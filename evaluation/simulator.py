@@ -269,6 +269,8 @@ class Result:
     expected_handoff_reason: str | None = None
     stage: str | None = None
     agreement_ref: str | None = None
+    # What the signed agreement gave away, read from the database (own stack only): rung and money.
+    concessions: dict[str, Any] | None = None
     transcript: list[Turn] = field(default_factory=list)
     error: str | None = None
 

@@ -131,3 +131,9 @@ async def test_a_side_question_mid_flow_is_answered_then_the_open_question_asked
     messages = await alex.sends(ActionSmallTalk(), "what is this about?", "ask_purpose", domain)
     assert responses(messages) == ["utter_purpose", "utter_choose_offer"]
     assert [b["title"] for b in messages[-1]["buttons"]][:count] == [f"Option {n}" for n in range(1, count + 1)]
+
+
+async def test_a_plan_length_in_a_counter_offer_is_not_a_recovery_time(services, domain):
+    alex = Borrower("HCF-1001")
+    await alex.says("I lost my job, could I pay 900 a month for 18 months?", "counter_offer", domain)
+    assert alex.slots["hardship_cause"] == "job_loss" and alex.slots.get("recovery_months") is None

@@ -55,13 +55,24 @@ def current_step(tracker: Tracker) -> Step | None:
     return step_after(last_bot_turn(tracker))
 
 
+_last_reading: tuple[tuple, Understanding] | None = None
+
+
 def understood(tracker: Tracker, today) -> Understanding:
-    """This turn's reading: the last question's expectation first, then the classifier."""
+    """This turn's reading: the last question's expectation first, then the classifier.
+
+    Read once per turn: the base action and the negotiation both ask, and the parsers are not
+    free. The reading depends only on the inputs in the key, so a repeat is the same reading.
+    """
+    global _last_reading
     message = tracker.latest_message or {}
-    return understand(
-        message.get("text") or "",
-        message.get("intent_ranking") or [],
-        current_step(tracker),
-        today,
-        classified=(message.get("intent") or {}).get("name"),
-    )
+    text = message.get("text") or ""
+    ranking = message.get("intent_ranking") or []
+    step = current_step(tracker)
+    classified = (message.get("intent") or {}).get("name")
+    key = (text, tuple((r.get("name"), r.get("confidence")) for r in ranking), step, today, classified)
+    if _last_reading is not None and _last_reading[0] == key:
+        return _last_reading[1]
+    reading = understand(text, ranking, step, today, classified=classified)
+    _last_reading = (key, reading)
+    return reading

@@ -3,7 +3,7 @@
 A question is a domain response (``utter_ask_dob``...). Its expectation says which
 deterministic reading answers it (a date of birth, an amount, an option number...) and
 which intents fit that step: after an offer, choosing, accepting, refusing, a counter-offer,
-a question or a person all fit; a greeting does not. tests/unit/test_dialogue_expectations.py
+a question or a person all fit; a greeting does not. tests/unit/test_dialogue_understanding.py
 checks that every question in domain.yml is declared here.
 """
 from __future__ import annotations

@@ -6,6 +6,8 @@
   show-settings    print where things run (no secrets: passwords in URLs shown as ***)
   export-env       print shell exports of the settings the Procfile needs
   agents ...       create, disable, reset-password, list console accounts (bot/handoff/cli.py)
+  import PATH...   load a lender's books from CSV / JSON Lines files (docs/data-format.md; bot/books/cli.py)
+  export-demo DIR  write the demo borrowers as import files
 """
 from __future__ import annotations
 
@@ -84,6 +86,15 @@ def main(argv: list[str] | None = None) -> int:
         from bot.handoff.cli import main as agents_main
 
         return agents_main(argv[1:])
+    if argv[:1] == ["import"]:
+        from bot.books.cli import import_main
+
+        os.umask(0o077)
+        return import_main(argv[1:], load_settings().database_url)
+    if argv[:1] == ["export-demo"]:
+        from bot.books.cli import export_demo_main
+
+        return export_demo_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bot.cli")
     parser.add_argument("command", choices=["setup", "reset-demo", "render-config", "show-settings", "export-env"])
     args = parser.parse_args(argv)

@@ -25,9 +25,11 @@ class ChargeKind(str, enum.Enum):
 class Borrower(Base):
     __tablename__ = "borrowers"
     id = Column(Integer, primary_key=True)
+    external_id = Column(String(64), nullable=True, unique=True)  # the lender's own key (import)
     full_name = Column(String(200), nullable=False)
     date_of_birth = Column(Date, nullable=False)
     preferred_language = Column(String(5), nullable=False, default="en")
+    time_zone = Column(String(64), nullable=True)  # IANA name, e.g. Asia/Shanghai
     loans = relationship("Loan", back_populates="borrower")
 
 
@@ -63,6 +65,7 @@ class ScheduledInstalment(Base):
 class Payment(Base):
     __tablename__ = "payments"
     id = Column(Integer, primary_key=True)
+    external_id = Column(String(64), nullable=True, unique=True)  # the lender's payment id (import)
     loan_id = Column(ForeignKey("loans.id"), nullable=False)
     instalment_id = Column(ForeignKey("scheduled_instalments.id"), nullable=True)
     amount = Column(Money(), nullable=False)
@@ -75,6 +78,7 @@ class Payment(Base):
 class Charge(Base):
     __tablename__ = "charges"
     id = Column(Integer, primary_key=True)
+    external_id = Column(String(64), nullable=True, unique=True)  # the lender's charge id (import)
     loan_id = Column(ForeignKey("loans.id"), nullable=False)
     kind = Column(Enum(ChargeKind, native_enum=False, length=24), nullable=False)
     amount = Column(Money(), nullable=False)

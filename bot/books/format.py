@@ -5,9 +5,10 @@ Checks that need other rows (keys, references, schedule totals) live in `bot.boo
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -35,7 +36,9 @@ class CellError(ValueError):
 
 
 def text(row: Row, column: str, max_length: int = KEY_LENGTH) -> str:
-    value = (row.get(column) or "").strip()
+    value = row.get(column)
+    if value:
+        value = value.strip()
     if not value:
         raise CellError(column, "missing value")
     if len(value) > max_length:
@@ -57,22 +60,27 @@ def iso_date(row: Row, column: str) -> date:
         raise CellError(column, f"{value!r} is not a date that exists") from None
 
 
+_PLAIN_DECIMAL = re.compile(r"(-?)([0-9]+)(?:\.([0-9]*))?")
+
+
 def decimal(row: Row, column: str, places: int, *, positive: bool = False) -> Decimal:
-    """An exact decimal with at most `places` decimals, never negative (and above zero when `positive`)."""
+    """An exact decimal with at most `places` decimals, never negative (and above zero when `positive`).
+
+    Written out as plain digits ("1250.00", "0.18"); money comes back with two places, as the columns keep it.
+    """
     value = text(row, column)
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise CellError(column, f"{value!r} is not a decimal number") from None
-    if not amount.is_finite() or "e" in value.lower():
+    match = _PLAIN_DECIMAL.fullmatch(value)
+    if match is None:
         raise CellError(column, f"{value!r} is not a plain decimal number")
-    if amount < 0:
+    sign, whole, fraction = match.groups(default="")
+    if sign:
         raise CellError(column, f"{value} is negative")
-    if positive and amount == 0:
-        raise CellError(column, "must be above zero")
-    if amount.as_tuple().exponent < -places:
+    if len(fraction) > places:
         raise CellError(column, f"{value} has more than {places} decimal places")
-    return amount.quantize(Decimal(1).scaleb(-2)) if places <= 2 else amount
+    amount = Decimal(f"{whole}.{fraction.ljust(2, '0')}" if places <= 2 else value)
+    if positive and not amount:
+        raise CellError(column, "must be above zero")
+    return amount
 
 
 def money(row: Row, column: str, currency: str, *, positive: bool = False) -> Decimal:

@@ -86,8 +86,8 @@ def _csv_rows(source: SourceFile):
         line = reader.line_num + 1
         for values in reader:
             start, line = line, reader.line_num + 1
-            if not any(value.strip() for value in values):
-                continue
+            if not values or (len(values) == 1 and not values[0].strip()):
+                continue  # a blank line
             raw = (lambda v=values: _csv_text(v))
             if len(values) != len(header):
                 yield start, CellError("", f"{len(values)} fields, the header has {len(header)}"), raw

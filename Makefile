@@ -4,7 +4,7 @@ VENV := .venv
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse
+.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse import bench-import
 
 run:            ## set up if needed, then run the assistant, action server and web apps
 	@bash scripts/run.sh
@@ -38,6 +38,13 @@ bench-parse:    ## parse time of every bot/language parser against input length 
 
 eval: ## NLU report + conversation outcomes
 	bash scripts/bootstrap.sh && $(VENV)/bin/python -m scripts.nlu_report && $(VENV)/bin/python -m evaluation.report
+
+import:         ## load a lender's books: make import FILES="dir/*.csv" [ARGS=--dry-run] (docs/data-format.md)
+	@test -n "$(FILES)" || { echo 'usage: make import FILES="books/*.csv" [ARGS="--dry-run|--skip-invalid"]'; exit 2; }
+	@$(VENV)/bin/python -m bot.cli import $(FILES) $(ARGS)
+
+bench-import:   ## import benchmark: 100,000 loans x 24 instalments into a fresh SQLite database
+	@$(VENV)/bin/python -m bench.import_books --loans $(or $(LOANS),100000)
 
 demo-data:      ## re-create the demo borrowers as of today
 	@$(VENV)/bin/python -m bot.cli reset-demo

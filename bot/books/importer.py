@@ -1,9 +1,10 @@
-"""Import a lender's books: validate every file first, then upsert by the lender's keys in batches.
+"""Import a lender's books: validate every row, upsert by the lender's keys in batches, never half an import.
 
-Two passes over the files, each streamed row by row. The first validates rows and the references between
-them (keeping only keys, per loan a few facts, and the lines it rejected); the second writes the rows the
-first accepted. A file set with rejected rows writes nothing unless `skip_invalid` is set. Without it the
-write is one transaction (all or nothing); with it each batch commits on its own.
+Files are streamed row by row. Validation keeps only keys, per loan a few facts, and the lines it rejected.
+By default rows are written as they are validated, inside one transaction that is rolled back if any row is
+rejected (one pass). With `skip_invalid` the files are validated in full first, then read again and the
+accepted rows written, each batch committing on its own (two passes: a batch is only committed once every
+check, the schedule totals included, has passed). A dry run validates only.
 """
 from __future__ import annotations
 
@@ -94,23 +95,34 @@ class BooksImport:
 
     # ---- validation -------------------------------------------------------------------------------------
 
-    def validate(self) -> ImportReport:
+    def validate(self, conn: Connection | None = None) -> ImportReport:
+        """Check every row; with `conn`, also write the accepted rows while no row has been rejected."""
         self._load_known()
         for source, count in zip(self.sources, self.report.files):
+            kind = source.record_type.name
+            batch: list[dict] = []
             try:
                 for line, row, raw in read_rows(source):
                     count.rows += 1
                     try:
                         if isinstance(row, CellError):
                             raise row
-                        self._check(source.record_type.name, line, row)
+                        record = self._check(kind, line, row)
                     except CellError as error:
                         self._reject(source, count, line, error.column, error.reason, raw())
+                        continue
+                    if conn is not None and not self.report.rejected:
+                        batch.append(record)
+                        if len(batch) >= self.batch_size:
+                            count.written += self._flush(conn, kind, batch, False)
+                            batch = []
             except HeaderError as error:
                 self._skipped_files.add(source.name)
                 self._reject(source, count, 1, error.column, error.reason, "")
-            if source.record_type.name == "schedule":
+            if kind == "schedule":
                 self._check_schedule_totals(source, count)
+            if conn is not None and batch and not self.report.rejected:
+                count.written += self._flush(conn, kind, batch, False)
         return self.report
 
     def _load_known(self) -> None:
@@ -143,7 +155,8 @@ class BooksImport:
             raise CellError("loan_reference", f"unknown loan {reference} ({why})")
         return reference, facts
 
-    def _check(self, kind: str, line: int, row) -> None:
+    def _check(self, kind: str, line: int, row) -> dict:
+        """The row read into a record for writing, once it passes every check; else a `CellError`."""
         if kind == "borrowers":
             record = READERS[kind](row)
             self._unique(self.borrowers, record["external_id"], "borrower_id", line)
@@ -175,6 +188,7 @@ class BooksImport:
             facts.schedule_total += record["principal"]
             facts.first_line = facts.first_line or line
             facts.last_line = line
+            record["reference"] = reference
         else:  # payments, charges
             reference, facts = self._loan(row)
             record = READERS[kind](row, facts.currency)
@@ -183,6 +197,8 @@ class BooksImport:
             if record.get("number") is not None and not facts.numbers & (1 << record["number"]):
                 raise CellError("instalment_number", f"{reference} has no instalment {record['number']}")
             self.keys[kind][record["external_id"]] = line
+            record["reference"] = reference
+        return record
 
     @staticmethod
     def _unique(seen: dict[str, int], key: str, column: str, line: int) -> None:
@@ -307,10 +323,21 @@ def import_books(database: Database, sources: list[SourceFile], *, dry_run: bool
     handle = rejects_path.open("w", newline="", encoding="utf-8") if rejects_path is not None else None
     try:
         books = BooksImport(database, sources, handle, batch_size)
-        report = books.validate()
-        if dry_run or (report.rejected and not skip_invalid):
-            return report
-        return books.write(per_batch_commit=skip_invalid)
+        if dry_run:
+            return books.validate()
+        if skip_invalid:
+            books.validate()
+            return books.write(per_batch_commit=True)
+        with database.engine.connect() as conn:
+            report = books.validate(conn)
+            if report.rejected:
+                conn.rollback()
+                for count in report.files:
+                    count.written = 0
+            else:
+                conn.commit()
+                report.wrote = True
+        return report
     finally:
         if handle is not None:
             handle.close()

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable, TextIO
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -295,10 +295,11 @@ def _write_payments(conn: Connection, batch: list[dict]) -> None:
     rows, _ = _with_loan_ids(conn, batch)
     wanted = {(r["loan_id"], r["number"]) for r in rows if r["number"] is not None}
     table = ScheduledInstalment.__table__
+    # By loan_id alone: the (loan_id, number) index serves it, where a row-value IN scans the table.
     instalments = {} if not wanted else {
         (loan_id, number): id_ for loan_id, number, id_ in conn.execute(
-            select(table.c.loan_id, table.c.number, table.c.id).where(tuple_(table.c.loan_id, table.c.number).in_(
-                list(wanted))))}
+            select(table.c.loan_id, table.c.number, table.c.id).where(
+                table.c.loan_id.in_({loan_id for loan_id, _ in wanted})))}
     for row in rows:
         number = row.pop("number")
         row["instalment_id"] = None if number is None else instalments[(row["loan_id"], number)]

@@ -308,3 +308,19 @@ def test_files_not_named_after_a_record_type_or_given_twice_are_usage_errors(tmp
     (tmp_path / "loans.jsonl").write_text("")
     with pytest.raises(UsageError, match="a second loans file"):
         source_files([tmp_path / "loans.csv", tmp_path / "loans.jsonl"])
+
+
+def test_skip_invalid_leaves_out_a_whole_schedule_that_does_not_sum_and_the_payments_to_it(database, demo_files,
+                                                                                              tmp_path):
+    def one_cent_off(rows):
+        rows[0]["principal"], rows[0]["interest"] = "874.44", "375.56"  # HCF-1001, amount still adds up
+        return rows
+    edit(demo_files, "schedule", one_cent_off)
+    report = run_import(database, demo_files, skip_invalid=True, rejects_path=tmp_path / "rejects.csv")
+    assert report.wrote
+    with database.unit_of_work() as session:
+        alex = session.execute(select(Loan).where(Loan.reference == "HCF-1001")).scalar_one()
+        assert session.execute(select(func.count()).select_from(ScheduledInstalment)
+                               .where(ScheduledInstalment.loan_id == alex.id)).scalar_one() == 0
+    assert counts(database)["scheduled_instalments"] == 96 - 24
+    assert sum(1 for r in report.rejections if "HCF-1001 has no instalment" in r.reason) == 7  # its 7 payments

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.phrasing import choice_buttons
 from actions.understanding import ROUTES, understood
+from bot.accounts.repository import AccountRepository
 from bot.dialogue import ASK_AGAIN, ASKS, SIDE_INTENTS, Understanding
 from bot.config import Settings, load_settings
 from bot.negotiation import Policy, load_policy
@@ -49,6 +50,11 @@ def use_services(value: Services | None) -> None:
     """Point the actions at other services (tests use a temporary database)."""
     global _services
     _services = value
+
+
+def accounts(session) -> AccountRepository:
+    """The lender's books for this unit of work, payments applied by the policy's rule."""
+    return AccountRepository(session, services().policy.payments.within_instalment)
 
 
 def utc_now() -> datetime:

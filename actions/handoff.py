@@ -19,9 +19,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    BorrowerAction, is_verified, language, latest_intent, say, services, today, utc_now, verified_reference,
+    BorrowerAction, accounts, is_verified, language, latest_intent, say, services, today, utc_now,
+    verified_reference,
 )
-from bot.accounts.repository import AccountRepository
 from bot.agreements.service import record_offer
 from bot.handoff.queue import EscalationQueue, approved_offer_of
 from bot.handoff.triggers import trigger_for
@@ -63,7 +63,7 @@ def escalation_summary(tracker: Tracker, trigger_intent: str | None) -> dict[str
         reference = tracker.get_slot("verified_loan_ref")
         summary["loan_ref"] = reference
         with services().db.unit_of_work() as session:
-            statement = AccountRepository(session).statement(reference, today())
+            statement = accounts(session).statement(reference, today())
         if statement is not None:
             summary.update(
                 arrears=str(statement.arrears), currency=statement.currency,

@@ -16,14 +16,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    BorrowerAction, current_verification, keep_verified, language, latest_text, say, services, today,
+    BorrowerAction, accounts, current_verification, keep_verified, language, latest_text, say, services, today,
     utc_now,
 )
 from actions.phrasing import cause_text, choice_buttons, concessions_text
 from actions.understanding import said_in_session, understood
 from actions.verification import verify_and_continue
 from bot.accounts.arrears import ArrearsStatement
-from bot.accounts.repository import AccountRepository
 from bot.agreements.links import agreement_url
 from bot.agreements.service import (
     latest_agreement, negotiation_history, offer_by_id, record_offer, record_promise, sign_agreement,
@@ -74,7 +73,7 @@ class Negotiation:
         self.services = services()
         self.events: list[EventType] = keep_verified()
         with self.services.db.unit_of_work() as session:
-            self.statement = AccountRepository(session).statement(self.loan_ref, today())
+            self.statement = accounts(session).statement(self.loan_ref, today())
             self.history = negotiation_history(session, self.loan_ref, utc_now())
 
     # --- slots ---------------------------------------------------------------------------
@@ -483,7 +482,7 @@ class Negotiation:
             if terms is None:  # not an offer shown in this conversation for this loan
                 say(self.dispatcher, "utter_no_plan_to_accept")
                 return self.events
-            repository = AccountRepository(session)
+            repository = accounts(session)
             borrower = repository.borrower_of(repository.loan_by_reference(self.loan_ref))
             signed = sign_agreement(
                 session, conversation_id=self.tracker.sender_id, loan_reference=self.loan_ref,
@@ -505,7 +504,7 @@ class Negotiation:
                         "fees": str(self.statement.late_fees + self.statement.penalty_interest),
                         "arrears": str(self.statement.arrears),
                     },
-                    "default_after_days_late": 30,
+                    "default_after_days_late": services().policy.lifecycle.plan_default_after_days,
                     "dispute_channel": settings.dispute_channel,
                     "acceptance_text": self.text[:2000],
                     "accepted_at": now.isoformat(timespec="seconds") + "Z",

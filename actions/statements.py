@@ -5,15 +5,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import say, services, today
-from bot.accounts.repository import AccountRepository
+from actions.common import accounts, say, services, today
 from bot.language import format_date, format_money
 
 
 def tell_arrears(dispatcher: CollectingDispatcher, loan_reference: str, lang: str) -> bool:
     """Dispatch the arrears breakdown (or that nothing is overdue); True when something is overdue."""
     with services().db.unit_of_work() as session:
-        statement = AccountRepository(session).statement(loan_reference, today())
+        statement = accounts(session).statement(loan_reference, today())
     if statement is None:  # the loan was removed after verification
         say(dispatcher, "utter_service_unavailable")
         return False

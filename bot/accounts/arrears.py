@@ -1,8 +1,8 @@
 """What is overdue on a loan today, computed from its schedule, payments and charges.
 
 Pure functions over plain data: the repository turns rows into these inputs.
-An instalment counts as paid when a succeeded payment allocated to it covers
-its amount; failed and returned payments pay nothing.
+What each instalment and charge has been paid comes from the allocation of
+payments (`bot.lifecycle.allocation`); failed and returned payments pay nothing.
 """
 from __future__ import annotations
 
@@ -20,7 +20,12 @@ class InstalmentLine:
     amount: Decimal
     principal: Decimal
     interest: Decimal
-    paid: Decimal  # sum of succeeded payments allocated to it
+    principal_paid: Decimal = ZERO
+    interest_paid: Decimal = ZERO
+
+    @property
+    def paid(self) -> Decimal:
+        return self.principal_paid + self.interest_paid
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class ChargeLine:
     kind: str  # "late_fee" | "penalty_interest"
     amount: Decimal
     waived: bool
+    paid: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -74,11 +80,11 @@ def arrears_statement(
     upcoming = [line for line in unpaid if line.due >= today]
     missed_amount = sum((line.amount - line.paid for line in missed), ZERO)
     live = [c for c in charges if not c.waived]
-    late_fees = sum((c.amount for c in live if c.kind == "late_fee"), ZERO)
-    penalty = sum((c.amount for c in live if c.kind == "penalty_interest"), ZERO)
+    late_fees = sum((c.amount - c.paid for c in live if c.kind == "late_fee"), ZERO)
+    penalty = sum((c.amount - c.paid for c in live if c.kind == "penalty_interest"), ZERO)
     arrears = missed_amount + late_fees + penalty
-    outstanding_principal = sum((line.principal for line in unpaid), ZERO)
-    overdue_interest = sum((line.interest for line in missed), ZERO)
+    outstanding_principal = sum((line.principal - line.principal_paid for line in unpaid), ZERO)
+    overdue_interest = sum((line.interest - line.interest_paid for line in missed), ZERO)
     next_line = min(upcoming, key=lambda line: line.due, default=None)
     return ArrearsStatement(
         loan_reference=loan_reference,

@@ -72,6 +72,8 @@ class Payment(Base):
     paid_on = Column(Date, nullable=False)
     status = Column(Enum(PaymentStatus, native_enum=False, length=16), nullable=False)
     note = Column(String(200), nullable=True)
+    source = Column(String(16), nullable=True)          # import | feed | demo (NULL: before the feed existed)
+    received_at = Column(DateTime(), nullable=True)     # when the feed delivered it
     loan = relationship("Loan", back_populates="payments")
 
 

@@ -32,8 +32,10 @@ class PromiseToPay(Base):
     loan_reference = Column(String(32), nullable=False, index=True)
     amount = Column(Money(), nullable=False)
     due_on = Column(Date, nullable=False)
-    status = Column(String(16), nullable=False, default="open")  # open | kept | broken
+    status = Column(String(16), nullable=False, default="open")  # open | kept | partly_kept | broken
     recorded_at = Column(DateTime(), nullable=False)
+    paid = Column(Money(), nullable=False, default=0)  # paid towards it, as reconciliation last found
+    settled_at = Column(DateTime(), nullable=True)      # when it stopped being open
 
 
 class Agreement(Base):

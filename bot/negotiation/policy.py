@@ -132,6 +132,26 @@ class ConcessionRules:
     write_down: RoleCaps[Decimal]
 
 
+ALLOCATION_COMPONENTS = ("fees", "interest", "principal")
+
+
+@dataclass(frozen=True)
+class PaymentRules:
+    """How a payment that names no instalment is applied to the books."""
+
+    # Instalments are always taken oldest due first; within one, its components in this order.
+    within_instalment: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LifecycleRules:
+    """When promises and plans change state as payments arrive (or do not)."""
+
+    promise_grace_days: int      # a promise is judged this many days after its date
+    plan_arrears_after_days: int  # a plan instalment unpaid this long after its date puts the plan in arrears
+    plan_default_after_days: int  # ... and this long breaks the plan (the agreement states it)
+
+
 @dataclass(frozen=True)
 class Policy:
     """One version of the lender's negotiation limits."""
@@ -143,6 +163,8 @@ class Policy:
     anti_stalling: AntiStallingRules
     promise_to_pay: PromiseToPayRules
     concessions: ConcessionRules
+    payments: PaymentRules
+    lifecycle: LifecycleRules
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -169,6 +191,8 @@ def policy_from_mapping(data: Any, source: str = "policy.yml") -> Policy:
     concessions = root.section("concessions")
     grace = concessions.section("grace_period")
     settlement = concessions.section("settlement_discount")
+    payments = root.section("payments")
+    lifecycle = root.section("lifecycle")
     policy = Policy(
         version=root.text("version"),
         affordability=AffordabilityRules(
@@ -210,7 +234,19 @@ def policy_from_mapping(data: Any, source: str = "policy.yml") -> Policy:
             ),
             write_down=concessions.section("write_down").role_caps("write_down", "share"),
         ),
+        payments=PaymentRules(
+            within_instalment=payments.ordering("within_instalment", ALLOCATION_COMPONENTS),
+        ),
+        lifecycle=LifecycleRules(
+            promise_grace_days=lifecycle.integer("promise_grace_days", 0, 14),
+            plan_arrears_after_days=lifecycle.integer("plan_arrears_after_days", 0, 60),
+            plan_default_after_days=lifecycle.integer("plan_default_after_days", 1, 180),
+        ),
     )
+    if policy.lifecycle.plan_default_after_days <= policy.lifecycle.plan_arrears_after_days:
+        raise PolicyError(f"{source}: lifecycle.plan_default_after_days = {policy.lifecycle.plan_default_after_days}: "
+                          f"must be more than lifecycle.plan_arrears_after_days "
+                          f"({policy.lifecycle.plan_arrears_after_days})")
     root.refuse_unknown_keys()
     return policy
 
@@ -304,6 +340,13 @@ class _Section:
         if number <= 0:
             raise self._fail(key, self._data[key], "must be a positive amount with at most 2 decimal places")
         return number
+
+    def ordering(self, key: str, items: tuple[str, ...]) -> tuple[str, ...]:
+        """A list naming each of `items` exactly once, in the author's order."""
+        value = self._value(key)
+        if not isinstance(value, list) or sorted(map(str, value)) != sorted(items):
+            raise self._fail(key, value, f"must list each of {', '.join(items)} exactly once")
+        return tuple(value)
 
     def role_caps(self, concession: str, unit: str, upper: int = 60) -> RoleCaps:
         """The bot/agent/supervisor caps of one concession, each at least the one below it."""

@@ -10,6 +10,7 @@ import bot.accounts.models  # noqa: F401  (registers tables)
 import bot.verification.models  # noqa: F401
 import bot.handoff.models  # noqa: F401
 import bot.agreements.models  # noqa: F401
+import bot.lifecycle.models  # noqa: F401
 from bot.storage.base import Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

@@ -1,0 +1,1 @@
+"""What happens after the conversation: payments arrive, promises are kept or broken, plans live on."""

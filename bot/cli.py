@@ -8,6 +8,8 @@
   agents ...       create, disable, reset-password, list console accounts (bot/handoff/cli.py)
   import PATH...   load a lender's books from CSV / JSON Lines files (docs/data-format.md; bot/books/cli.py)
   export-demo DIR  write the demo borrowers as import files
+  payments PATH... record payments, returns and reversals, then reconcile (bot/lifecycle/cli.py)
+  reconcile [REF]  judge promises and plans against the payments (runs on a schedule in the web app)
 """
 from __future__ import annotations
 
@@ -91,6 +93,13 @@ def main(argv: list[str] | None = None) -> int:
 
         os.umask(0o077)
         return import_main(argv[1:], load_settings().database_url)
+    if argv[:1] in (["payments"], ["reconcile"]):
+        from bot.lifecycle.cli import payments_main, reconcile_main
+
+        os.umask(0o077)
+        settings = load_settings()
+        command = payments_main if argv[0] == "payments" else reconcile_main
+        return command(argv[1:], settings.database_url, settings.policy_path)
     if argv[:1] == ["export-demo"]:
         from bot.books.cli import export_demo_main
 

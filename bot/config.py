@@ -103,6 +103,10 @@ class Settings:
     telegram_token: str | None
     telegram_webhook_secret: str | None
     telegram_api_base_url: str
+    # The payments feed (POST /api/payments): HMAC secret shared with the lender's payment system.
+    payments_feed_secret: str = ""
+    # Minutes between scheduled reconciliations in the web process; 0 turns the schedule off there.
+    reconcile_interval_minutes: int = 60
 
     @property
     def public_origin(self) -> str:
@@ -154,4 +158,7 @@ def load_settings() -> Settings:
         telegram_api_base_url=os.environ.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot"),
         dispute_channel=os.environ.get(
             "DISPUTE_CHANNEL", "complaints@hcf.example / 400-000-0000"),
+        payments_feed_secret=os.environ.get("PAYMENTS_FEED_SECRET") or _persistent_secret(
+            var_dir, "PAYMENTS_FEED_SECRET"),
+        reconcile_interval_minutes=_int("RECONCILE_INTERVAL_MINUTES", 60),
     )

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.agreements.models import Agreement, OfferRecord, PromiseToPay
+from bot.lifecycle.models import PlanStanding
 from bot.negotiation import History
 
 
@@ -38,7 +39,7 @@ def offer_by_id(session: Session, offer_id: int, loan_reference: str, conversati
 
 
 def negotiation_history(session: Session, loan_reference: str, now: datetime) -> History:
-    """Plans agreed in the last 12 months and promises kept or broken, for anti-stalling."""
+    """Plans agreed (and broken) in the last 12 months and promises open or broken, for anti-stalling."""
     year_ago = now - timedelta(days=365)
     agreements = session.execute(
         select(func.count()).select_from(Agreement).where(
@@ -49,8 +50,15 @@ def negotiation_history(session: Session, loan_reference: str, now: datetime) ->
         .group_by(PromiseToPay.status)
     ).all()
     counts = dict(promises)
-    return History(renegotiations_last_12_months=agreements, broken_promises=counts.get("broken", 0),
-                   open_promises=counts.get("open", 0))
+    broken_plans = session.execute(
+        select(func.count()).select_from(PlanStanding).where(
+            PlanStanding.loan_reference == loan_reference, PlanStanding.state == "broken",
+            PlanStanding.changed_at >= year_ago)
+    ).scalar_one()
+    # A promise paid only in part was not kept: it counts toward broken_promises_limit.
+    return History(renegotiations_last_12_months=agreements,
+                   broken_promises=counts.get("broken", 0) + counts.get("partly_kept", 0),
+                   open_promises=counts.get("open", 0), broken_plans=broken_plans)
 
 
 def record_promise(session: Session, *, conversation_id: str, loan_reference: str, amount, due_on: date,

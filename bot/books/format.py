@@ -18,6 +18,7 @@ from bot.accounts.models import ChargeKind, PaymentStatus
 CURRENCY_MINOR_UNITS = {"CNY": 2, "USD": 2, "EUR": 2, "GBP": 2, "HKD": 2, "SGD": 2, "JPY": 0}
 LANGUAGES = ("en", "zh")
 PAYMENT_STATUSES = {"credited": PaymentStatus.SUCCEEDED, "returned": PaymentStatus.RETURNED,
+                    "reversed": PaymentStatus.RETURNED,  # withdrawn by the lender: pays nothing, as returned
                     "failed": PaymentStatus.FAILED}
 MAX_INSTALMENTS = 1200  # instalment numbers run 1..1200 (100 years of monthly instalments)
 KEY_LENGTH = 64

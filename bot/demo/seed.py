@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.accounts.models import Borrower, Charge, ChargeKind, Loan, Payment, PaymentStatus, ScheduledInstalment
 from bot.agreements.models import Agreement, OfferRecord, PromiseToPay
+from bot.lifecycle.models import AccountEvent, LoanDayStatus, PaymentAllocation, PlanStanding
 from bot.verification.models import VerificationAttempt
 
 CENT = Decimal("0.01")
@@ -106,7 +107,7 @@ def seed_demo_data(session: Session, today: date) -> list[str]:
 
 def clear_loan_records(session: Session, references: Sequence[str]) -> None:
     """Forget agreements, offers, promises and verification attempts recorded against these loans."""
-    for table in (Agreement, OfferRecord, PromiseToPay, VerificationAttempt):
+    for table in (PlanStanding, AccountEvent, Agreement, OfferRecord, PromiseToPay, VerificationAttempt):
         session.execute(delete(table).where(table.loan_reference.in_(references)))
 
 
@@ -117,7 +118,7 @@ def replace_loans(session: Session, specs: Sequence[DemoLoan], today: date) -> l
     clear_loan_records(session, refs)
     old = session.execute(select(Loan).where(Loan.reference.in_(refs))).scalars().all()
     for loan in old:
-        for table in (Payment, Charge, ScheduledInstalment):
+        for table in (PaymentAllocation, LoanDayStatus, Payment, Charge, ScheduledInstalment):
             session.execute(delete(table).where(table.loan_id == loan.id))
         borrower_id = loan.borrower_id
         session.delete(loan)

@@ -3,15 +3,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncio
+
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot.config import Settings, load_settings
+from bot.negotiation import load_policy
 from bot.storage import Database
 from channels.console import STATIC_DIR as CONSOLE_STATIC, console_router
 from channels.console.throttle import SignInThrottle
 from channels.web.agreements import router as agreements_router
+from channels.web.payments import router as payments_router
+from channels.web.schedule import reconcile_forever
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 
@@ -22,7 +27,21 @@ def create_app(settings: Settings | None = None, *, sign_in_throttle: SignInThro
     app = FastAPI(title="Debt assistant web", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.database = Database(settings.database_url)
+    app.state.policy = load_policy(settings.policy_path)
     app.include_router(agreements_router)
+    app.include_router(payments_router)
+
+    @app.on_event("startup")
+    async def start_schedule() -> None:
+        if settings.reconcile_interval_minutes > 0:
+            app.state.reconciler = asyncio.get_running_loop().create_task(
+                reconcile_forever(app.state.database, app.state.policy, settings.reconcile_interval_minutes))
+
+    @app.on_event("shutdown")
+    async def stop_schedule() -> None:
+        task = getattr(app.state, "reconciler", None)
+        if task is not None:
+            task.cancel()
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict:

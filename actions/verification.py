@@ -10,10 +10,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import (
-    BorrowerAction, keep_verified, is_verified, language, latest_text, say, services, today, utc_now,
+    BorrowerAction, accounts, keep_verified, is_verified, language, latest_text, say, services, today, utc_now,
 )
 from actions.statements import next_step_after_arrears, tell_arrears
 from bot.language import parse_date_of_birth, parse_loan_ref
+from bot.lifecycle.standing import standing_news
 from bot.messages.plural import counted
 from bot.verification.service import Lock, Outcome, verify_identity
 from bot.verification.settings import lender_timezone, lockout_rule
@@ -77,6 +78,17 @@ async def verify_or_prompt(
     return False, cleared
 
 
+def tell_standing(dispatcher: CollectingDispatcher, reference: str, lang: str) -> None:
+    """A returning borrower first hears where their plan or last promise stands (nothing for a newcomer)."""
+    with services().db.unit_of_work() as session:
+        loan = accounts(session).loan_by_reference(reference)
+        news = None if loan is None else standing_news(
+            session, reference, loan.currency, lang, utc_now(),
+            services().policy.lifecycle.plan_default_after_days)
+    if news is not None:
+        say(dispatcher, "utter_welcome_back", standing=news.text)
+
+
 async def verify_and_continue(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """Verify from the latest message; once verified, state the account and ask the next question.
 
@@ -86,6 +98,7 @@ async def verify_and_continue(dispatcher: CollectingDispatcher, tracker: Tracker
     verified, events = await verify_or_prompt(dispatcher, tracker)
     if verified:
         reference = next(e["value"] for e in events if e.get("name") == "verified_loan_ref")
+        tell_standing(dispatcher, reference, language(tracker))
         overdue = tell_arrears(dispatcher, reference, language(tracker))
         events += next_step_after_arrears(dispatcher, tracker, overdue)
     return events

@@ -69,6 +69,8 @@ def timed_import(database: Database, directory: Path) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loans", type=int, default=100_000)
+    parser.add_argument("--database-url", default=None,
+                        help="an EMPTY database to import into (e.g. PostgreSQL); default a fresh SQLite file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(scratch)
@@ -76,7 +78,8 @@ def main() -> None:
         write_books(directory, args.loans)
         size = sum(path.stat().st_size for path in directory.glob("*.csv"))
         print(f"generated {args.loans} loans ({size / 1e6:.0f} MB of CSV) in {time.perf_counter() - started:.1f} s")
-        url = f"sqlite:///{directory / 'books.db'}"
+        url = args.database_url or f"sqlite:///{directory / 'books.db'}"
+        print(f"database: {url.split('://')[0]}")
         migrate(url)
         database = Database(url)
         try:

@@ -303,6 +303,7 @@ def _write_payments(conn: Connection, batch: list[dict]) -> None:
     for row in rows:
         number = row.pop("number")
         row["instalment_id"] = None if number is None else instalments[(row["loan_id"], number)]
+        row["source"] = "import"
     _upsert(conn, Payment.__table__, rows, ["external_id"])
 
 

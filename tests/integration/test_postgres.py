@@ -50,3 +50,31 @@ def test_verification_lock_is_shared_by_every_process_on_postgres(pg_database):
         other_process.dispose()
     assert same.outcome is Outcome.LOCKED
     assert borrower.outcome is Outcome.VERIFIED
+
+
+def test_payments_feed_and_reconciliation_on_postgres(pg_database):
+    """The feed, the allocation and a promise kept, on PostgreSQL (row lock per loan, exact money)."""
+    from bot.agreements.models import PromiseToPay
+    from bot.agreements.service import record_promise
+    from bot.lifecycle.feed import record_payments
+    from bot.lifecycle.models import AccountEvent
+    from bot.negotiation import load_policy
+    from tests.conftest import PROJECT_ROOT
+
+    policy = load_policy(PROJECT_ROOT / "policy.yml")
+    now = datetime(2026, 11, 28, 10, 0)
+    with pg_database.unit_of_work() as session:
+        seed_demo_data(session, TODAY)
+    with pg_database.unit_of_work() as session:
+        promise_id = record_promise(session, conversation_id="pg", loan_reference="HCF-1001",
+                                    amount=Decimal("1430.00"), due_on=TODAY + timedelta(days=3), now=now)
+    row = {"payment_id": "PG-1", "loan_reference": "HCF-1001", "amount": "1430.00", "paid_on": TODAY.isoformat(),
+           "status": "credited"}
+    first = record_payments(pg_database, policy, [(1, row)], now=now, today=TODAY)
+    again = record_payments(pg_database, policy, [(1, row)], now=now, today=TODAY)
+    assert (first.recorded, again.duplicates) == (1, 1)
+    with pg_database.unit_of_work() as session:
+        alex = AccountRepository(session).statement("HCF-1001", TODAY)
+        assert (alex.late_fees, alex.arrears) == (Decimal("0.00"), Decimal("2500.00"))
+        assert session.get(PromiseToPay, promise_id).status == "kept"
+        assert session.query(AccountEvent).filter_by(cause_ref="PG-1").count() == 1

@@ -31,6 +31,7 @@ _PRIORITIES: dict[str, int] = {
     "needs_approval": NORMAL,
     "stalling": NORMAL,
     "broken_promises": NORMAL,
+    "plan_broken": NORMAL,
     "verification_locked": ROUTINE,
 }
 

@@ -12,14 +12,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from bot.accounts.models import Loan, PaymentStatus
 from bot.accounts.repository import AccountRepository, LoanBooks, statement_of
 from bot.agreements.models import Agreement, PromiseToPay
 from bot.lifecycle.judge import (
-    FINAL_PLAN_STATES, OPEN, SUPERSEDED, Paid, PlanRow, judge_plan, judge_promise,
+    BROKEN, FINAL_PLAN_STATES, OPEN, PARTLY_KEPT, PLAN_BROKEN, SUPERSEDED, Paid, PlanRow, judge_plan, judge_promise,
 )
 from bot.lifecycle.models import AccountEvent, LoanDayStatus, PaymentAllocation, PlanStanding
 from bot.negotiation.policy import Policy
@@ -42,13 +42,28 @@ def payment_key(payment) -> str:
     return payment.external_id or f"#{payment.id}"
 
 
+@dataclass(frozen=True)
+class Change:
+    reference: str
+    subject: str
+    subject_id: str
+    before: str | None
+    after: str
+    cause: str
+    cause_ref: str
+
+    def __str__(self) -> str:
+        return (f"{self.reference} {self.subject} {self.subject_id}: {self.before or 'new'} -> {self.after} "
+                f"({self.cause} {self.cause_ref})")
+
+
 def _event(session: Session, *, reference: str, subject: str, subject_id: str, before: str | None, after: str,
-           cause: str, cause_ref: str, occurred_on: date, now: datetime, detail: dict) -> str:
+           cause: str, cause_ref: str, occurred_on: date, now: datetime, detail: dict) -> Change:
     session.add(AccountEvent(
         loan_reference=reference, subject=subject, subject_id=subject_id, from_state=before, to_state=after,
         cause=cause, cause_ref=cause_ref[:120], detail=json.dumps(detail, default=str), occurred_on=occurred_on,
         recorded_at=now))
-    return f"{reference} {subject} {subject_id}: {before or 'new'} -> {after} ({cause} {cause_ref})"
+    return Change(reference, subject, subject_id, before, after, cause, cause_ref)
 
 
 def _reallocate(session: Session, books: LoanBooks, policy: Policy) -> int:
@@ -79,7 +94,7 @@ def _paid(books: LoanBooks) -> list[Paid]:
     return [Paid(payment_key(p), p.amount, p.paid_on) for p in books.payments if p.status == PaymentStatus.SUCCEEDED]
 
 
-def _promises(session: Session, books: LoanBooks, policy: Policy, today: date, now: datetime) -> list[str]:
+def _promises(session: Session, books: LoanBooks, policy: Policy, today: date, now: datetime) -> list[Change]:
     changes = []
     promises = session.execute(select(PromiseToPay).where(
         PromiseToPay.loan_reference == books.loan.reference, PromiseToPay.status == OPEN)).scalars().all()
@@ -97,7 +112,7 @@ def _promises(session: Session, books: LoanBooks, policy: Policy, today: date, n
     return changes
 
 
-def _plans(session: Session, books: LoanBooks, policy: Policy, today: date, now: datetime) -> list[str]:
+def _plans(session: Session, books: LoanBooks, policy: Policy, today: date, now: datetime) -> list[Change]:
     changes = []
     agreements = session.execute(select(Agreement).where(Agreement.loan_reference == books.loan.reference)
                                  .order_by(Agreement.accepted_at, Agreement.id)).scalars().all()
@@ -137,13 +152,50 @@ def _plans(session: Session, books: LoanBooks, policy: Policy, today: date, now:
     return changes
 
 
+def _hand_over(session: Session, books: LoanBooks, policy: Policy, today: date, now: datetime,
+               reason: str, why: str) -> str:
+    """Put the account in the agents' queue, on the conversation where the broken promise or plan was made."""
+    from bot.handoff.queue import EscalationQueue
+    from bot.handoff.triggers import trigger_for
+
+    last = session.execute(
+        select(PromiseToPay.conversation_id, PromiseToPay.recorded_at).where(
+            PromiseToPay.loan_reference == books.loan.reference)
+        .union_all(select(Agreement.conversation_id, Agreement.accepted_at).where(
+            Agreement.loan_reference == books.loan.reference))
+        .order_by(text("2 DESC")).limit(1)).first()
+    statement = statement_of(books, today, policy.payments.within_instalment)
+    trigger = trigger_for(None, reason)
+    EscalationQueue(session).open(
+        conversation_id=last[0], channel=None, reason=trigger.reason, priority=trigger.priority,
+        summary={"verified": True, "loan_ref": books.loan.reference, "triggered_by": "reconciliation",
+                 "reconciliation": why, "arrears": str(statement.arrears), "currency": statement.currency,
+                 "days_past_due": statement.days_past_due,
+                 "outstanding_balance": str(statement.outstanding_balance)},
+        language=books.loan.borrower.preferred_language if books.loan.borrower else "en", now=now)
+    return f"{books.loan.reference}: handed to a person ({reason}) on conversation {last[0]}"
+
+
 def reconcile_loan(session: Session, books: LoanBooks, policy: Policy, today: date, now: datetime,
                    report: ReconcileReport) -> None:
     report.loans += 1
     report.allocations += _reallocate(session, books, policy)
     _note_day(session, books, policy, today)
-    report.changes += _promises(session, books, policy, today, now)
-    report.changes += _plans(session, books, policy, today, now)
+    promises = _promises(session, books, policy, today, now)
+    plans = _plans(session, books, policy, today, now)
+    report.changes += [str(change) for change in promises + plans]
+    # The consequences the policy names: a person takes over once promises are broken past the limit, or a
+    # plan breaks (a default voids the plan).
+    broke_plan = next((change for change in plans if change.after == PLAN_BROKEN), None)
+    if broke_plan is not None:
+        report.changes.append(_hand_over(session, books, policy, today, now, "plan_broken", str(broke_plan)))
+    elif any(change.after in (BROKEN, PARTLY_KEPT) for change in promises):
+        broken = session.execute(select(func.count()).select_from(PromiseToPay).where(
+            PromiseToPay.loan_reference == books.loan.reference,
+            PromiseToPay.status.in_((BROKEN, PARTLY_KEPT)))).scalar_one()
+        if broken >= policy.anti_stalling.broken_promises_limit:
+            why = f"{broken} promises not kept (anti_stalling.broken_promises_limit={policy.anti_stalling.broken_promises_limit})"
+            report.changes.append(_hand_over(session, books, policy, today, now, "broken_promises", why))
 
 
 def loans_to_watch(session: Session) -> list[str]:

@@ -150,3 +150,33 @@ def test_a_side_question_mid_flow_is_answered_and_the_open_question_asked_again(
     reply = joined(borrower.say("sorry, how much is overdue again?"))
     assert "3,930.00" in reply and "take-home income" in reply
     assert "income" in joined(borrower.say("are you a real person?"))
+
+
+# --- issue 12: a promise kept by a payment the lender's system reports --------------------------
+
+def test_a_promise_kept_by_a_fed_payment_is_thanked_for_in_the_next_conversation(fresh_stack, new_borrower):
+    import json
+    import time
+    import urllib.request
+    from datetime import date
+
+    from channels.web.payments import sign
+
+    first = new_borrower()
+    first.say("HCF-1001 12 April 1988")
+    assert "recorded your promise to pay CNY 3,930.00" in joined(first.say("I will pay 3930 next Friday"))
+    secret = (fresh_stack.var_dir / ".payments_feed_secret").read_text().strip()
+    body = json.dumps({"payments": [{"payment_id": "E2E-1", "loan_reference": "HCF-1001", "amount": "3930.00",
+                                     "paid_on": date.today().isoformat(), "status": "credited"}]}).encode()
+    with fresh_stack.web_app() as url:
+        timestamp = str(int(time.time()))
+        request = urllib.request.Request(f"{url}/api/payments", data=body, method="POST", headers={
+            "Content-Type": "application/json", "X-Payments-Timestamp": timestamp,
+            "X-Payments-Signature": sign(secret, timestamp, body)})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            result = json.loads(answer.read())
+    assert result["recorded"] == 1 and any("open -> kept" in line for line in result["changes_of_state"])
+    later = new_borrower()
+    welcome = joined(later.say("HCF-1001 12 April 1988"))
+    assert "Welcome back. Your payment of CNY 3,930.00 promised for" in welcome, welcome
+    assert "nothing on loan HCF-1001 is overdue" in welcome.split("Thank you.", 1)[1], welcome  # arrears cleared

@@ -169,7 +169,7 @@ def test_a_dry_run_validates_and_writes_nothing(database, demo_files):
     ("charges", 0, "amount", "180.005", 2, "more than 2 decimal places"),
     ("borrowers", 2, "time_zone", "Mars/Olympus", 4, "not an IANA time zone"),
     ("borrowers", 0, "language", "fr", 2, "not one of en, zh"),
-    ("payments", 2, "status", "bounced", 4, "not one of credited, returned, failed"),
+    ("payments", 2, "status", "bounced", 4, "not one of credited, returned, reversed, failed"),
     ("payments", 0, "instalment_number", "99", 2, "HCF-1001 has no instalment 99"),
     ("loans", 1, "borrower_id", "CUST-0000", 3, "unknown borrower CUST-0000"),
     ("schedule", 0, "amount", "1250.01", 2, "is not principal 874.43 + interest 375.57"),

@@ -17,6 +17,7 @@ from bot.accounts.models import Payment, PaymentStatus
 from bot.accounts.repository import AccountRepository
 from bot.agreements.models import PromiseToPay
 from bot.agreements.service import negotiation_history, record_offer, record_promise, sign_agreement
+from bot.handoff.models import Escalation
 from bot.lifecycle.cli import payments_main, reconcile_main
 from bot.lifecycle.feed import record_payments
 from bot.lifecycle.models import AccountEvent, LoanDayStatus, PaymentAllocation, PlanStanding
@@ -123,11 +124,16 @@ def test_two_broken_promises_hand_the_account_to_a_person(demo_database):
         promise(demo_database, "800.00", due)
     feed(demo_database, payment("BANK-3", "300.00", paid_on=TODAY + timedelta(days=1)), today=TODAY + timedelta(days=1))
     report = reconcile(demo_database, POLICY, today=TODAY + timedelta(days=7), now=NOW)
-    states = sorted(line.split(" -> ")[1].split(" ")[0] for line in report.changes)
+    states = sorted(line.split(" -> ")[1].split(" ")[0] for line in report.changes if " -> " in line)
     assert states == ["partly_kept", "partly_kept"]  # 300 paid counts toward both promises of the period
     with demo_database.unit_of_work() as session:
         history = negotiation_history(session, "HCF-1001", NOW)
+        queued = session.execute(select(Escalation)).scalars().all()
     assert history.broken_promises == 2 and stalling_check(history, POLICY) == "broken_promises"
+    # ... and the account is in the agents' queue at once, on the conversation where the promises were made
+    assert [(e.conversation_id, e.reason, e.status) for e in queued] == [("conv-1", "broken_promises", "waiting")]
+    summary = json.loads(queued[0].summary)
+    assert summary["loan_ref"] == "HCF-1001" and "broken_promises_limit=2" in summary["reconciliation"]
 
 
 def sign_plan(database, schedule, reference="HCF-1001", accepted=NOW):
@@ -174,6 +180,9 @@ def test_a_plan_lives_on_from_the_payments(demo_database):
     with demo_database.unit_of_work() as session:
         history = negotiation_history(session, "HCF-1001", NOW + timedelta(days=100))
     assert stalling_check(history, POLICY) == "plan_broken"
+    with demo_database.unit_of_work() as session:
+        assert [(e.reason, e.status) for e in session.execute(select(Escalation)).scalars()] == [
+            ("plan_broken", "waiting")]
 
 
 def test_reconciling_twice_records_nothing_twice_and_keeps_a_day_by_day_history(demo_database):

@@ -18,7 +18,7 @@ from actions.phrasing import choice_buttons
 from actions.understanding import ROUTES, understood
 from bot.accounts.repository import AccountRepository
 from bot.dialogue import ASK_AGAIN, ASKS, SIDE_INTENTS, Understanding
-from bot.config import Settings, load_settings
+from bot.config import Settings, load_settings, loan_reference_format
 from bot.negotiation import Policy, load_policy
 from bot.storage import Database
 from bot.verification.sessions import Verification, current_verification as verification_of
@@ -77,6 +77,8 @@ def say(dispatcher: CollectingDispatcher, response: str, **values: Any) -> None:
         lender_name=settings.lender_name,
         lender_contact=settings.lender_contact,
         lender_contact_zh=settings.lender_contact_zh,
+        # From the format the parsers read (not a copy in settings): what is asked for is what is understood.
+        loan_ref_example=loan_reference_format().example,
         **values,
     )
 

@@ -3,9 +3,9 @@
 Every simulated borrower negotiates on a loan of its own, so one borrower's agreement never trips the
 anti-stalling rule (renegotiations per 12 months) or a verification lock-out for another.
 
-References are ``HCF-70001`` ... (``HCF-7xxxx``): the assistant only recognises ``HCF`` followed by
-4-8 digits (bot/language/references.py), so a letter in the reference (``HCF-B0001``) would never be
-understood. These rows live only in the bench's temporary database.
+References are ``HCF-70001`` ... (``HCF-7xxxx``): with the default LOAN_REFERENCE_FORMAT the assistant
+only recognises ``HCF`` followed by 4-8 digits (bot/language/references.py), so a letter in the reference
+(``HCF-B0001``) would never be understood. These rows live only in the bench's temporary database.
 """
 from __future__ import annotations
 

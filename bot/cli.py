@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from bot.config import Settings, load_settings, private_dir
+from bot.config import ConfigError, Settings, load_settings, private_dir
 from bot.demo.seed import DEMO_LOANS, seed_demo_data
 from bot.negotiation import PolicyError, load_policy
 from bot.runtime_config import render_runtime_config
@@ -70,6 +70,9 @@ def setup(settings: Settings, *, force_demo: bool = False) -> None:
                 print(f"demo data created: {', '.join(refs)}")
             else:
                 print("demo data present (make demo-data re-creates it as of today)")
+        if not all(settings.loan_reference_format.is_canonical(d.reference) for d in DEMO_LOANS):
+            print(f"note: the demo references ({DEMO_LOANS[0].reference}, ...) are not in LOAN_REFERENCE_FORMAT "
+                  f"{settings.loan_reference_format.template}: the assistant will not recognise them")
         with db.unit_of_work() as session:
             from bot.demo.agents import ensure_demo_agents
 
@@ -84,6 +87,14 @@ def setup(settings: Settings, *, force_demo: bool = False) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    try:
+        return run_command(argv)
+    except ConfigError as error:  # a bad setting: its name and what is wrong, not a traceback
+        print(f"ERROR: {error}", file=sys.stderr)
+        return 2
+
+
+def run_command(argv: list[str]) -> int:
     if argv[:1] == ["agents"]:
         from bot.handoff.cli import main as agents_main
 
@@ -136,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"action server     {settings.action_server_url}  (token-protected; listens on {settings.action_host})")
         print(f"web app           http://localhost:{settings.web_port}/  (demo page + widget; console at /console)")
         print(f"lender            {settings.lender_name}")
+        print(f"loan references   {settings.loan_reference_format.template} "
+              f"(shown to borrowers as {settings.loan_reference_format.example})")
         print("Telegram          " + ("webhook at /webhooks/telegram/webhook (TELEGRAM_TOKEN set)"
                                       if settings.telegram_token else "off (set TELEGRAM_TOKEN to enable)"))
     return 0

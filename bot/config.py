@@ -8,10 +8,15 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
+
+from bot.accounts.reference_format import (
+    DEFAULT_TEMPLATE, LoanReferenceFormat, ReferenceFormatError, parse_reference_format,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +33,31 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name}={raw!r}: must be an integer") from exc
+
+
+def _load_env_file() -> None:
+    """Variables from `.env` at the root, where the environment does not set them already."""
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+
+
+def _reference_format() -> LoanReferenceFormat:
+    raw = os.environ.get("LOAN_REFERENCE_FORMAT") or DEFAULT_TEMPLATE
+    try:
+        return parse_reference_format(raw)
+    except ReferenceFormatError as exc:
+        raise ConfigError(f"LOAN_REFERENCE_FORMAT={raw!r}: {exc}") from exc
+
+
+@lru_cache(maxsize=1)
+def loan_reference_format() -> LoanReferenceFormat:
+    """The LOAN_REFERENCE_FORMAT setting, read once per process.
+
+    For the parsers, which read every message and cannot be handed the settings;
+    `load_settings()` reads the same variable, so a bad value stops every process at start-up.
+    Tests that change the variable call `loan_reference_format.cache_clear()`.
+    """
+    _load_env_file()
+    return _reference_format()
 
 
 def private_dir(path: Path) -> Path:
@@ -82,6 +112,9 @@ class Settings:
     lender_contact_zh: str
     agent_hours_zh: str
     crisis_line_zh: str
+    # LOAN_REFERENCE_FORMAT, validated here with the rest; parsers and prompts read the same
+    # variable through loan_reference_format() (they cannot be handed the settings).
+    loan_reference_format: LoanReferenceFormat
     rasa_port: int
     action_port: int
     web_port: int
@@ -117,7 +150,7 @@ class Settings:
 
 def load_settings() -> Settings:
     """Settings from the environment, `.env` included; defaults run embedded."""
-    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    _load_env_file()
     var_dir = Path(os.environ.get("APP_VAR_DIR", PROJECT_ROOT / "var")).resolve()
     rasa_port = _int("RASA_PORT", 5005)
     action_port = _int("ACTION_PORT", 5055)
@@ -134,6 +167,7 @@ def load_settings() -> Settings:
         lender_contact_zh=os.environ.get("LENDER_CONTACT_ZH", "400-000-0000（周一至周五 09:00-18:00）"),
         agent_hours_zh=os.environ.get("AGENT_HOURS_ZH", "周一至周五 09:00-18:00（北京时间）"),
         crisis_line_zh=os.environ.get("CRISIS_LINE_ZH", "400-161-9995（24 小时心理援助热线）"),
+        loan_reference_format=_reference_format(),
         rasa_port=rasa_port,
         action_port=action_port,
         web_port=web_port,

@@ -17,10 +17,13 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.language import detect_language
+from bot.language.references import prepare_without_refs
 
 # Digits, emoji and punctuation say nothing about the language: keep the last one.
 HAS_WORDS = re.compile(r"[A-Za-z\u3400-\u4dbf\u4e00-\u9fff]")
 # A loan reference ("HCF-2002") is Latin in every language: it must not flip a Chinese chat to English.
+# References of the configured format are masked first (prepare_without_refs); this generic
+# letters-and-digits token rule stays as a second net for reference-like tokens of other shapes.
 LOAN_REFERENCE = re.compile(r"(?i)\b[a-z]{2,4}[\s_-]*\d{3,8}\b")
 
 
@@ -44,7 +47,7 @@ class LanguageDetector(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
-            words = LOAN_REFERENCE.sub(" ", text)
+            words = LOAN_REFERENCE.sub(" ", prepare_without_refs(text))
             if not HAS_WORDS.search(words):
                 continue
             language = detect_language(words)

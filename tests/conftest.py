@@ -10,6 +10,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
+from bot.config import loan_reference_format  # noqa: E402
 from bot.demo.seed import seed_demo_data  # noqa: E402
 from bot.storage import Database  # noqa: E402
 from bot.storage.schema import migrate  # noqa: E402
@@ -33,3 +34,15 @@ def demo_database(database: Database) -> Database:
     with database.unit_of_work() as session:
         seed_demo_data(session, TODAY)
     return database
+
+
+@pytest.fixture
+def reference_format(monkeypatch):
+    """Set LOAN_REFERENCE_FORMAT for this test: `reference_format("LN/######")`. Parsers, prompts and
+    import all read the new format; the default is back after the test."""
+    def use(template: str) -> None:
+        monkeypatch.setenv("LOAN_REFERENCE_FORMAT", template)
+        loan_reference_format.cache_clear()
+
+    yield use
+    loan_reference_format.cache_clear()

@@ -1,6 +1,7 @@
 """The file format of a lender's books (docs/data-format.md): record types, columns, and how one row is read.
 
-Pure: a row (column -> text) goes in, a typed record or a `CellError` naming the column comes out.
+Pure but for one setting: a row (column -> text) goes in, a typed record or a `CellError` naming the
+column comes out; loan references are checked against the configured LOAN_REFERENCE_FORMAT.
 Checks that need other rows (keys, references, schedule totals) live in `bot.books.importer`.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.accounts.models import ChargeKind, PaymentStatus
+from bot.config import loan_reference_format
 
 # ISO 4217 codes accepted, with their minor units. The money columns keep two places, so no code with three.
 CURRENCY_MINOR_UNITS = {"CNY": 2, "USD": 2, "EUR": 2, "GBP": 2, "HKD": 2, "SGD": 2, "JPY": 0}
@@ -175,11 +177,12 @@ def read_loan(row: Row) -> dict:
 
 
 def loan_reference(row: Row) -> str:
-    from bot.language.references import parse_loan_ref
-
+    """The loan's reference, exactly as the configured LOAN_REFERENCE_FORMAT writes it (canonical)."""
     value = text(row, "loan_reference", 32)
-    if parse_loan_ref(value) != value:
-        raise CellError("loan_reference", f"{value!r} is not a loan reference like HCF-1001")
+    reference_format = loan_reference_format()
+    if not reference_format.is_canonical(value):
+        raise CellError("loan_reference", f"{value!r} is not a loan reference like {reference_format.example} "
+                                          f"(LOAN_REFERENCE_FORMAT {reference_format.template})")
     return value
 
 

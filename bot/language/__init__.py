@@ -8,13 +8,12 @@ from bot.language.dates import DateParse, parse_date_of_birth, parse_future_date
 from bot.language.detect import Language, detect_language
 from bot.language.finances import Label, LabelledAmounts, label_amounts
 from bot.language.formatting import format_date, format_money
-from bot.language.references import LOAN_REF_PREFIX, parse_loan_ref
+from bot.language.references import parse_loan_ref
 
 __all__ = [
     "asks_for_details",
     "DateParse",
     "HardshipCause",
-    "LOAN_REF_PREFIX",
     "Label",
     "LabelledAmounts",
     "Language",

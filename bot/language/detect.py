@@ -2,9 +2,10 @@
 
 The language follows the borrower's latest message. Han characters are
 compared with Latin *words* (not letters: one Han character carries about as
-much as one English word), after loan references are removed, so
-"我的HCF-1001 还欠多少" is Chinese. A message with no letters at all (digits,
-emoji, a bare loan reference) falls back to the channel's hint, e.g.
+much as one English word), after loan references of the configured format
+(LOAN_REFERENCE_FORMAT, ``bot.language.references``) are removed, so with the
+default format "我的HCF-1001 还欠多少" is Chinese. A message with no letters at all
+(digits, emoji, a bare loan reference) falls back to the channel's hint, e.g.
 Telegram's ``language_code``.
 """
 from __future__ import annotations

@@ -184,6 +184,34 @@ def test_a_bad_cell_is_rejected_with_file_line_column_and_reason_and_nothing_is_
     assert not report.wrote and set(counts(database).values()) == {0}
 
 
+def test_loan_references_follow_the_configured_format_and_the_reason_shows_its_example(
+        database, demo_files, reference_format):
+    reference_format("LN/######")
+    report = run_import(database, demo_files)
+    loans = [r for r in report.rejections if Path(r.file).name == "loans.csv"]
+    assert [(r.line, r.column) for r in loans] == [(2, "loan_reference"), (3, "loan_reference"),
+                                                   (4, "loan_reference"), (5, "loan_reference")]
+    assert loans[0].reason == "'HCF-1001' is not a loan reference like LN/123456 (LOAN_REFERENCE_FORMAT LN/######)"
+    assert not report.wrote and set(counts(database).values()) == {0}
+
+    def renumbered(rows):  # HCF-1001 -> LN/001001, as the lender's books would have it
+        return [{**row, "loan_reference": "LN/00" + row["loan_reference"].removeprefix("HCF-")} for row in rows]
+    for name in ("loans", "schedule", "payments", "charges"):
+        edit(demo_files, name, renumbered)
+    edit(demo_files, "loans", lambda rows: set_cell(rows, 1, "loan_reference", "ln/001002"))  # not as written
+    report = run_import(database, demo_files)
+    rejection = report.rejections[0]  # then the rows of that loan in the other files, as unknown
+    assert (Path(rejection.file).name, rejection.line, rejection.reason) == (
+        "loans.csv", 3, "'ln/001002' is not a loan reference like LN/123456 (LOAN_REFERENCE_FORMAT LN/######)")
+    assert not report.wrote
+    edit(demo_files, "loans", lambda rows: set_cell(rows, 1, "loan_reference", "LN/002002"))
+    report = run_import(database, demo_files)
+    assert report.rejected == 0 and report.wrote
+    with database.unit_of_work() as session:
+        assert set(session.execute(select(Loan.reference)).scalars()) == {"LN/001001", "LN/002002", "LN/003003",
+                                                                           "LN/004004"}
+
+
 def test_a_loan_in_yen_refuses_decimals(database, demo_files):
     def to_yen(rows):
         return [{**row, "currency": "JPY"} if row["loan_reference"] == "HCF-4004" else row for row in rows]

@@ -205,10 +205,13 @@ def language_patterns() -> dict[str, re.Pattern[str]]:
         for name, value in vars(module).items():
             for where, pattern in _patterns_in(value, f"{module_info.name}.{name}"):
                 found.setdefault(where, pattern)
-    # patterns built on demand (the loan-reference pattern is cached per prefix)
-    from bot.language.references import LOAN_REF_PREFIX, _pattern
+    # patterns built on demand: the loan-reference pattern, from the format setting (the default
+    # and a few others: every template gives the same shape)
+    from bot.accounts.reference_format import parse_reference_format
+    from bot.language.references import _pattern
 
-    found["bot.language.references._pattern(LOAN_REF_PREFIX)"] = _pattern(LOAN_REF_PREFIX)
+    for template in ("HCF-#{4,8}", "LN/######", "ACC#{6,16}", "ab.#{4,5}"):
+        found[f"bot.language.references._pattern({template})"] = _pattern(parse_reference_format(template))
     return found
 
 

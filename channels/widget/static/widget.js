@@ -145,8 +145,11 @@
 
   var HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{2ebef}\u{30000}-\u{3134f}]/gu;
   var LATIN_WORD = /[A-Za-z\u00c0-\u024f]+/g;
-  // Loan references ("HCF-1001") are neither English nor Chinese; same rule as bot/language/detect.py.
-  var LOAN_REF = /(^|[^A-Za-z0-9])HCF[\s\-_\u2010-\u2015.#:/]{0,3}\d{4,8}(?!\d)/gi;
+  // Loan references ("HCF-1001") are neither English nor Chinese. The lender's format is a server
+  // setting (LOAN_REFERENCE_FORMAT: 2-10 letters, a separator, 4-16 digits), so any token of that
+  // shape counts as one here. This only picks the widget's own language; the assistant reads the
+  // language from the text again, with the exact format.
+  var LOAN_REF = /(^|[^A-Za-z0-9])[A-Za-z]{2,10}[\s\-_\u2010-\u2015.#:/]{0,3}\d{4,16}(?!\d)/g;
 
   /** "zh" / "en" for a borrower's message, or null when it has no letters at all. */
   function detectLanguage(text) {

@@ -120,6 +120,14 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in exports.items():
             print(f"export {key}={shlex.quote(str(value))}")
     elif args.command == "show-settings":
+        from bot.accounts.settings import load_accounts_settings
+        from bot.config import ConfigError
+
+        try:
+            accounts = load_accounts_settings()
+        except ConfigError as error:
+            print(f"ERROR: {error}", file=sys.stderr)
+            return 2
         print(f"database          {redacted(settings.database_url)}")
         print(f"tracker store     {redacted(settings.tracker_store_url)}")
         print(f"lock store        {'redis ' + redacted(settings.redis_url) if settings.redis_url else 'in-memory'}")
@@ -127,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"action server     {settings.action_server_url}  (token-protected; listens on {settings.action_host})")
         print(f"web app           http://localhost:{settings.web_port}/  (demo page + widget; console at /console)")
         print(f"lender            {settings.lender_name}")
+        print("accounts          " + (f"core-banking system at {accounts.core_banking.describe()}"
+                                      if accounts.core_banking else "local tables (ACCOUNTS_SOURCE=local)"))
         print("Telegram          " + ("webhook at /webhooks/telegram/webhook (TELEGRAM_TOKEN set)"
                                       if settings.telegram_token else "off (set TELEGRAM_TOKEN to enable)"))
     return 0

@@ -16,7 +16,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.phrasing import choice_buttons
 from actions.understanding import ROUTES, understood
+from bot.accounts.core_banking import CoreBankingAccounts, CoreBankingClient
 from bot.accounts.repository import AccountRepository
+from bot.accounts.settings import load_accounts_settings
+from bot.accounts.source import AccountSource, AccountsUnavailable
 from bot.dialogue import ASK_AGAIN, ASKS, SIDE_INTENTS, Understanding
 from bot.config import Settings, load_settings, loan_reference_format
 from bot.negotiation import Policy, load_policy
@@ -31,6 +34,8 @@ class Services:
     settings: Settings
     db: Database
     policy: Policy
+    # The lender's core-banking system when ACCOUNTS_SOURCE=core_banking; None: the books are the local tables.
+    core_banking: CoreBankingClient | None = None
 
 
 _services: Services | None = None
@@ -41,8 +46,10 @@ def services() -> Services:
     global _services
     if _services is None:
         settings = load_settings()
+        source = load_accounts_settings()
         _services = Services(settings=settings, db=Database(settings.database_url),
-                             policy=load_policy(settings.policy_path))
+                             policy=load_policy(settings.policy_path),
+                             core_banking=CoreBankingClient(source.core_banking) if source.core_banking else None)
     return _services
 
 
@@ -52,9 +59,14 @@ def use_services(value: Services | None) -> None:
     _services = value
 
 
-def accounts(session) -> AccountRepository:
-    """The lender's books for this unit of work, payments applied by the policy's rule."""
-    return AccountRepository(session, services().policy.payments.within_instalment)
+def accounts(session) -> AccountSource:
+    """The lender's books for this unit of work, payments applied by the policy's rule: the local
+    tables, or the core-banking system when configured (ACCOUNTS_SOURCE). Its reads may raise
+    `AccountsUnavailable`, which `BorrowerAction` answers."""
+    order = services().policy.payments.within_instalment
+    if services().core_banking is None:
+        return AccountRepository(session, order)
+    return CoreBankingAccounts(services().core_banking, order)
 
 
 def utc_now() -> datetime:
@@ -143,7 +155,7 @@ def resume_after_side_question(dispatcher: CollectingDispatcher, tracker: Tracke
 
 class BorrowerAction(Action, abc.ABC):
     """Base of every conversational action: opening first, the turn read in context, database
-    failures answered politely."""
+    and account-system failures answered politely."""
 
     _subclasses: list[type[BorrowerAction]] = []
 
@@ -182,6 +194,11 @@ class BorrowerAction(Action, abc.ABC):
         except SQLAlchemyError:
             log.exception("database unavailable in %s", self.name())
             services().db.dispose()  # reconnect from scratch once the database is back
+            say(dispatcher, "utter_service_unavailable")
+            return events
+        except AccountsUnavailable as error:
+            # The turn's slot events are dropped, so nothing the borrower has given is cleared.
+            log.warning("account source unavailable in %s: %s", self.name(), error)
             say(dispatcher, "utter_service_unavailable")
             return events
 

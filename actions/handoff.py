@@ -22,6 +22,7 @@ from actions.common import (
     BorrowerAction, accounts, is_verified, language, latest_intent, say, services, today, utc_now,
     verified_reference,
 )
+from bot.accounts.source import AccountsUnavailable
 from bot.agreements.service import record_offer
 from bot.handoff.queue import EscalationQueue, approved_offer_of
 from bot.handoff.triggers import trigger_for
@@ -62,8 +63,12 @@ def escalation_summary(tracker: Tracker, trigger_intent: str | None) -> dict[str
     if summary["verified"]:
         reference = tracker.get_slot("verified_loan_ref")
         summary["loan_ref"] = reference
-        with services().db.unit_of_work() as session:
-            statement = accounts(session).statement(reference, today())
+        try:
+            with services().db.unit_of_work() as session:
+                statement = accounts(session).statement(reference, today())
+        except AccountsUnavailable as error:  # the handoff goes ahead; the agent reads the books themselves
+            log.warning("handoff summary without account figures: %s", error)
+            statement = None
         if statement is not None:
             summary.update(
                 arrears=str(statement.arrears), currency=statement.currency,

@@ -1,6 +1,7 @@
 """Identity verification: loan reference plus date of birth, before anything is disclosed."""
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Text
 
@@ -13,12 +14,15 @@ from actions.common import (
     BorrowerAction, accounts, keep_verified, is_verified, language, latest_text, say, services, today, utc_now,
 )
 from actions.statements import next_step_after_arrears, tell_arrears
+from bot.accounts.source import AccountsUnavailable
 from bot.language import parse_date_of_birth, parse_loan_ref
 from bot.lifecycle.standing import standing_news
 from bot.messages.plural import counted
 from bot.verification.service import Lock, Outcome, verify_identity
 from bot.verification.settings import lender_timezone, lockout_rule
 from bot.verification.wording import pause_end_text
+
+log = logging.getLogger(__name__)
 
 # Each pause is explained in its own words: the borrower should know what to do next.
 PAUSE_RESPONSES = {
@@ -53,16 +57,23 @@ async def verify_or_prompt(
         return False, [SlotSet("pending_dob", dob_text)]
 
     rule = lockout_rule(services().settings)
-    with services().db.unit_of_work() as session:
-        result = verify_identity(
-            session,
-            loan_reference=reference,
-            date_of_birth=date.fromisoformat(dob_text),
-            conversation_id=tracker.sender_id,
-            channel=tracker.get_latest_input_channel(),
-            now=utc_now(),
-            rule=rule,
-        )
+    try:
+        with services().db.unit_of_work() as session:
+            result = verify_identity(
+                session,
+                loan_reference=reference,
+                date_of_birth=date.fromisoformat(dob_text),
+                conversation_id=tracker.sender_id,
+                channel=tracker.get_latest_input_channel(),
+                now=utc_now(),
+                rule=rule,
+                accounts=accounts(session),
+            )
+    except AccountsUnavailable as error:
+        # Not counted as an attempt; the identity given waits for the borrower's next try.
+        log.warning("verification: account source unavailable: %s", error)
+        say(dispatcher, "utter_service_unavailable")
+        return False, [SlotSet("pending_loan_ref", reference), SlotSet("pending_dob", dob_text)]
     cleared = [SlotSet("pending_loan_ref", None), SlotSet("pending_dob", None)]
     if result.outcome is Outcome.VERIFIED:
         say(dispatcher, "utter_verified")
@@ -98,8 +109,14 @@ async def verify_and_continue(dispatcher: CollectingDispatcher, tracker: Tracker
     verified, events = await verify_or_prompt(dispatcher, tracker)
     if verified:
         reference = next(e["value"] for e in events if e.get("name") == "verified_loan_ref")
-        tell_standing(dispatcher, reference, language(tracker))
-        overdue = tell_arrears(dispatcher, reference, language(tracker))
+        try:
+            tell_standing(dispatcher, reference, language(tracker))
+            overdue = tell_arrears(dispatcher, reference, language(tracker))
+        except AccountsUnavailable as error:
+            # Verified all the same (the events below keep it); the account is told on the next try.
+            log.warning("arrears after verification: account source unavailable: %s", error)
+            say(dispatcher, "utter_service_unavailable")
+            return events
         events += next_step_after_arrears(dispatcher, tracker, overdue)
     return events
 

@@ -140,6 +140,14 @@ def run_command(argv: list[str]) -> int:
         for key, value in exports.items():
             print(f"export {key}={shlex.quote(str(value))}")
     elif args.command == "show-settings":
+        from bot.accounts.settings import load_accounts_settings
+        from bot.config import ConfigError
+
+        try:
+            accounts = load_accounts_settings()
+        except ConfigError as error:
+            print(f"ERROR: {error}", file=sys.stderr)
+            return 2
         print(f"database          {redacted(settings.database_url)}")
         print(f"tracker store     {redacted(settings.tracker_store_url)}")
         print(f"lock store        {'redis ' + redacted(settings.redis_url) if settings.redis_url else 'in-memory'}")
@@ -149,6 +157,8 @@ def run_command(argv: list[str]) -> int:
         print(f"lender            {settings.lender_name}")
         print(f"loan references   {settings.loan_reference_format.template} "
               f"(shown to borrowers as {settings.loan_reference_format.example})")
+        print("accounts          " + (f"core-banking system at {accounts.core_banking.describe()}"
+                                      if accounts.core_banking else "local tables (ACCOUNTS_SOURCE=local)"))
         print("Telegram          " + ("webhook at /webhooks/telegram/webhook (TELEGRAM_TOKEN set)"
                                       if settings.telegram_token else "off (set TELEGRAM_TOKEN to enable)"))
     return 0

@@ -36,8 +36,19 @@ class LoanBooks:
         )
 
 
+@dataclass(frozen=True)
+class Identity:
+    """What a borrower proves they know: the loan's reference and the borrower's date of birth."""
+
+    reference: str
+    full_name: str
+    date_of_birth: date
+
+
 class AccountRepository:
-    """Loans and what is owed on them, looked up by reference.
+    """Loans and what is owed on them, looked up by reference, in the local tables.
+
+    One of the account sources (`bot.accounts.source.AccountSource`).
 
     `order` is the policy's allocation order (policy.yml `payments.within_instalment`)."""
 
@@ -50,6 +61,14 @@ class AccountRepository:
 
     def borrower_of(self, loan: Loan) -> Borrower:
         return self.session.get(Borrower, loan.borrower_id)
+
+    def identity(self, reference: str) -> Identity | None:
+        row = self.session.execute(
+            select(Loan.reference, Borrower.full_name, Borrower.date_of_birth)
+            .join(Borrower, Loan.borrower_id == Borrower.id)
+            .where(Loan.reference == reference)
+        ).one_or_none()
+        return None if row is None else Identity(row.reference, row.full_name, row.date_of_birth)
 
     def books(self, reference: str) -> LoanBooks | None:
         loan = self.loan_by_reference(reference)

@@ -23,7 +23,8 @@ from typing import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.accounts.models import Borrower, Loan
+from bot.accounts.repository import AccountRepository
+from bot.accounts.source import AccountSource
 from bot.verification.models import VerificationAttempt
 from bot.verification.sessions import start_verified_session
 
@@ -166,28 +167,32 @@ def verify_identity(
     channel: str | None,
     now: datetime,
     rule: LockoutRule,
+    accounts: AccountSource | None = None,
 ) -> VerificationResult:
     """Check the pair against the books within the limits, record the attempt, and on success
-    record the conversation as verified (sessions.current_verification reads it back)."""
+    record the conversation as verified (sessions.current_verification reads it back).
+
+    The books are read through `accounts` (the local tables when None). When that source is
+    unavailable its `AccountsUnavailable` propagates and no attempt is recorded: an outage is
+    not a wrong answer, and must not bring the borrower closer to a lock.
+    """
     conversation_id = conversation_id[:200]
     before = _standing(session, loan_reference, conversation_id, now, rule)
     if before.lock is not None:
         _record(session, loan_reference=loan_reference, conversation_id=conversation_id, channel=channel,
                 outcome=Outcome.LOCKED, reason=before.lock.value, now=now)
         return VerificationResult(Outcome.LOCKED, locked_until=before.locked_until, lock=before.lock)
-    row = session.execute(
-        select(Loan.reference, Borrower.full_name, Borrower.date_of_birth)
-        .join(Borrower, Loan.borrower_id == Borrower.id)
-        .where(Loan.reference == loan_reference)
-    ).one_or_none()
-    if row is not None and row.date_of_birth == date_of_birth:
+    identity = (accounts or AccountRepository(session)).identity(loan_reference)
+    if identity is not None and identity.date_of_birth == date_of_birth:
         _record(session, loan_reference=loan_reference, conversation_id=conversation_id, channel=channel,
                 outcome=Outcome.VERIFIED, reason=None, now=now)
-        start_verified_session(session, conversation_id=conversation_id, loan_reference=row.reference,
+        start_verified_session(session, conversation_id=conversation_id, loan_reference=identity.reference,
                                channel=channel, now=now)
-        return VerificationResult(Outcome.VERIFIED, loan_reference=row.reference, borrower_name=row.full_name)
+        return VerificationResult(Outcome.VERIFIED, loan_reference=identity.reference,
+                                  borrower_name=identity.full_name)
     _record(session, loan_reference=loan_reference, conversation_id=conversation_id, channel=channel,
-            outcome=Outcome.MISMATCH, reason="unknown_reference" if row is None else "wrong_date_of_birth", now=now)
+            outcome=Outcome.MISMATCH, reason="unknown_reference" if identity is None else "wrong_date_of_birth",
+            now=now)
     after = _standing(session, loan_reference, conversation_id, now, rule)
     if after.lock is not None:
         return VerificationResult(Outcome.LOCKED, locked_until=after.locked_until, lock=after.lock)

@@ -8,6 +8,9 @@
   agents ...       create, disable, reset-password, list console accounts (bot/handoff/cli.py)
   import PATH...   load a lender's books from CSV / JSON Lines files (docs/data-format.md; bot/books/cli.py)
   export-demo DIR  write the demo borrowers as import files
+  forget REF       erase a borrower's personal data, keep required records in minimal form (docs/data-rules.md)
+  purge            apply the retention periods [--dry-run]
+  audit            offers, agreements, promises, verification attempts, state changes as CSV (--from --to [--out])
 """
 from __future__ import annotations
 
@@ -95,6 +98,11 @@ def main(argv: list[str] | None = None) -> int:
         from bot.books.cli import export_demo_main
 
         return export_demo_main(argv[1:])
+    if argv[:1] in (["forget"], ["purge"], ["audit"]):
+        from bot.privacy.cli import main as privacy_main
+
+        os.umask(0o077)  # audit files hold personal data: readable by this user only
+        return privacy_main(argv)
     parser = argparse.ArgumentParser(prog="python -m bot.cli")
     parser.add_argument("command", choices=["setup", "reset-demo", "render-config", "show-settings", "export-env"])
     args = parser.parse_args(argv)

@@ -23,7 +23,7 @@ from typing import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.accounts.models import Borrower, Loan
+from bot.accounts.models import ERASED_DATE_OF_BIRTH, Borrower, Loan
 from bot.verification.models import VerificationAttempt
 from bot.verification.sessions import start_verified_session
 
@@ -180,7 +180,7 @@ def verify_identity(
         .join(Borrower, Loan.borrower_id == Borrower.id)
         .where(Loan.reference == loan_reference)
     ).one_or_none()
-    if row is not None and row.date_of_birth == date_of_birth:
+    if row is not None and row.date_of_birth == date_of_birth != ERASED_DATE_OF_BIRTH:
         _record(session, loan_reference=loan_reference, conversation_id=conversation_id, channel=channel,
                 outcome=Outcome.VERIFIED, reason=None, now=now)
         start_verified_session(session, conversation_id=conversation_id, loan_reference=row.reference,

@@ -94,7 +94,7 @@ def purge(database: Database, tracker: TrackerEvents, periods: RetentionPeriods,
 
     erased = tracker.purge_before(epoch_seconds(texts), apply=apply)
     report.erased("tracker store events", erased.events,
-                  f"{erased.conversations} conversations entirely" if erased.conversations else "")
+                  f"whole conversations: {erased.conversations}" if erased.conversations else "")
     with database.unit_of_work() as session:
         report.erased("contact opt-out message texts", _set(
             session, ContactOptOut, {"message": None}, apply,
@@ -123,11 +123,11 @@ def purge(database: Database, tracker: TrackerEvents, periods: RetentionPeriods,
             counts["state changes (account events)"] += _delete(session, AccountEvent, apply,
                                                                 AccountEvent.loan_reference.in_(batch))
         for category, count in counts.items():
-            report.erased(category, count, f"of {len(loans)} loans" if count else "")
+            report.erased(category, count, f"idle loans: {len(loans)}" if count else "")
         closed = select(Escalation.id).where(Escalation.status == CLOSED, Escalation.closed_at < records)
         notes = _delete(session, EscalationNote, apply, EscalationNote.escalation_id.in_(closed))
         escalations = _delete(session, Escalation, apply, Escalation.id.in_(closed))
-        report.erased("closed escalations", escalations, f"{notes} notes" if notes else "")
+        report.erased("closed escalations", escalations, f"with notes: {notes}" if notes else "")
         report.kept("contact opt-outs", _count(session, ContactOptOut),
                     "standing requests not to be contacted: never purged by age (their message texts are)")
     report.notes.append("the lender's books (borrowers, loans, schedule, payments, charges) follow the lender's "

@@ -119,25 +119,30 @@ class TrackerEvents:
         latest_start = sa.func.max(sa.case((EVENTS.c.type_name == SESSION_STARTED, EVENTS.c.timestamp)))
         with engine.connect() as connection:
             senders = connection.execute(
-                sa.select(EVENTS.c.sender_id, sa.func.max(EVENTS.c.timestamp), latest_start)
+                sa.select(EVENTS.c.sender_id, sa.func.max(EVENTS.c.timestamp), latest_start, sa.func.count())
                 .group_by(EVENTS.c.sender_id).having(sa.func.min(EVENTS.c.timestamp) < cutoff)
             ).all()
-        conversations = events = 0
-        with engine.begin() as connection:
-            for sender_id, newest, session_start in senders:
-                if newest < cutoff:
-                    bound = cutoff
-                    conversations += 1
-                elif session_start is not None:
-                    bound = min(cutoff, session_start)
-                else:
-                    continue  # one session still in use: Rasa loads all of it
-                where = sa.and_(EVENTS.c.sender_id == sender_id, EVENTS.c.timestamp < bound)
-                if apply:
-                    events += connection.execute(sa.delete(EVENTS).where(where)).rowcount
-                else:
-                    events += connection.execute(sa.select(sa.func.count()).select_from(EVENTS).where(where)
-                                                 ).scalar_one()
+        whole = [sender_id for sender_id, newest, _, _ in senders if newest < cutoff]
+        events = sum(count for _, newest, _, count in senders if newest < cutoff)
+        # Of a conversation still in use, the sessions before its latest one.
+        older_sessions = [(sender_id, min(cutoff, start)) for sender_id, newest, start, _ in senders
+                          if newest >= cutoff and start is not None]
+        # One short transaction per batch: Rasa's own writes to the file wait for each (busy timeout).
+        if apply:
+            for batch in _batches(whole):
+                with engine.begin() as connection:
+                    connection.execute(sa.delete(EVENTS).where(EVENTS.c.sender_id.in_(batch),
+                                                               EVENTS.c.timestamp < cutoff))
+        for start in range(0, len(older_sessions), BATCH):
+            with engine.begin() as connection:
+                for sender_id, bound in older_sessions[start:start + BATCH]:
+                    where = sa.and_(EVENTS.c.sender_id == sender_id, EVENTS.c.timestamp < bound)
+                    if apply:
+                        events += connection.execute(sa.delete(EVENTS).where(where)).rowcount
+                    else:
+                        events += connection.execute(sa.select(sa.func.count()).select_from(EVENTS).where(where)
+                                                     ).scalar_one()
+        conversations = len(whole)
         return Erased(conversations, events)
 
     def dispose(self) -> None:

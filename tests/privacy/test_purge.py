@@ -108,7 +108,7 @@ def test_old_conversations_go_whole_and_a_live_one_keeps_its_latest_session(aged
     one_session = trackers.retrieve("rest:one-session")  # no session start: Rasa loads all of it, so all stays
     assert [e.text for e in one_session.events if getattr(e, "text", None)][:2] == ["first", "answer"]
     assert report.count("tracker store events") == 2 * len(conversation(0, "", ""))  # 2 sessions of 6
-    assert "1 conversations entirely" in "\n".join(report.text_lines())
+    assert "(whole conversations: 1)" in "\n".join(report.text_lines())
 
 
 def test_old_texts_in_the_app_database_are_erased_and_recent_ones_stay(aged):

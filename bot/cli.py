@@ -10,6 +10,9 @@
   export-demo DIR  write the demo borrowers as import files
   payments PATH... record payments, returns and reversals, then reconcile (bot/lifecycle/cli.py)
   reconcile [REF]  judge promises and plans against the payments (runs on a schedule in the web app)
+  forget REF       erase a borrower's personal data, keep required records in minimal form (docs/data-rules.md)
+  purge            apply the retention periods [--dry-run]
+  audit            offers, agreements, promises, verification attempts, state changes as CSV (--from --to [--out])
 """
 from __future__ import annotations
 
@@ -115,6 +118,11 @@ def run_command(argv: list[str]) -> int:
         from bot.books.cli import export_demo_main
 
         return export_demo_main(argv[1:])
+    if argv[:1] in (["forget"], ["purge"], ["audit"]):
+        from bot.privacy.cli import main as privacy_main
+
+        os.umask(0o077)  # audit files hold personal data: readable by this user only
+        return privacy_main(argv)
     parser = argparse.ArgumentParser(prog="python -m bot.cli")
     parser.add_argument("command", choices=["setup", "reset-demo", "render-config", "show-settings", "export-env"])
     args = parser.parse_args(argv)

@@ -60,6 +60,13 @@ def loan_reference_format() -> LoanReferenceFormat:
     return _reference_format()
 
 
+def _positive(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 1:
+        raise ConfigError(f"{name}={value}: must be at least 1")
+    return value
+
+
 def private_dir(path: Path) -> Path:
     """`path` as a directory only its owner can enter (created so, or tightened if looser)."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -130,6 +137,10 @@ class Settings:
     verification_lock_minutes: int
     verification_idle_minutes: int
     session_expiry_minutes: int
+    # Data rules (docs/data-rules.md): how long conversation texts and the records a regulator
+    # may ask for are kept.
+    conversation_text_retention_days: int
+    record_retention_years: int
     environment: str
     policy_path: Path
     dispute_channel: str
@@ -140,6 +151,8 @@ class Settings:
     payments_feed_secret: str = ""
     # Minutes between scheduled reconciliations in the web process; 0 turns the schedule off there.
     reconcile_interval_minutes: int = 60
+    # Hours between retention purges in the web process (bot/privacy/purge.py); 0 turns it off there.
+    purge_interval_hours: int = 24
 
     @property
     def public_origin(self) -> str:
@@ -184,6 +197,8 @@ def load_settings() -> Settings:
         verification_lock_minutes=_int("VERIFICATION_LOCK_MINUTES", 30),
         verification_idle_minutes=_int("VERIFICATION_IDLE_MINUTES", 30),
         session_expiry_minutes=_int("SESSION_EXPIRY_MINUTES", 60),
+        conversation_text_retention_days=_positive("CONVERSATION_TEXT_RETENTION_DAYS", 730),
+        record_retention_years=_positive("RECORD_RETENTION_YEARS", 6),
         environment=os.environ.get("APP_ENV", "development"),
         policy_path=Path(os.environ.get("POLICY_FILE", PROJECT_ROOT / "policy.yml")),  # same default as actions/__init__
         telegram_token=os.environ.get("TELEGRAM_TOKEN") or None,
@@ -195,4 +210,5 @@ def load_settings() -> Settings:
         payments_feed_secret=os.environ.get("PAYMENTS_FEED_SECRET") or _persistent_secret(
             var_dir, "PAYMENTS_FEED_SECRET"),
         reconcile_interval_minutes=_int("RECONCILE_INTERVAL_MINUTES", 60),
+        purge_interval_hours=_int("PURGE_INTERVAL_HOURS", 24),
     )

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import enum
+from datetime import date
+
 from sqlalchemy import (
     Boolean, Column, Date, DateTime, Enum, ForeignKey, Integer, String, UniqueConstraint,
 )
@@ -20,6 +22,12 @@ class PaymentStatus(str, enum.Enum):
 class ChargeKind(str, enum.Enum):
     LATE_FEE = "late_fee"
     PENALTY_INTEREST = "penalty_interest"
+
+
+# What an erased borrower's row holds (bot/privacy): the column is NOT NULL, and this date
+# never verifies (bot.verification.service refuses it; the date parser rejects ages over 120).
+ERASED_DATE_OF_BIRTH = date(1900, 1, 1)
+ERASED_NAME_PREFIX = "erased "
 
 
 class Borrower(Base):

@@ -23,6 +23,7 @@ from typing import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.accounts.models import ERASED_DATE_OF_BIRTH
 from bot.accounts.repository import AccountRepository
 from bot.accounts.source import AccountSource
 from bot.verification.models import VerificationAttempt
@@ -183,7 +184,8 @@ def verify_identity(
                 outcome=Outcome.LOCKED, reason=before.lock.value, now=now)
         return VerificationResult(Outcome.LOCKED, locked_until=before.locked_until, lock=before.lock)
     identity = (accounts or AccountRepository(session)).identity(loan_reference)
-    if identity is not None and identity.date_of_birth == date_of_birth:
+    # An erased borrower (bot.privacy.forget) can never verify again.
+    if identity is not None and identity.date_of_birth == date_of_birth != ERASED_DATE_OF_BIRTH:
         _record(session, loan_reference=loan_reference, conversation_id=conversation_id, channel=channel,
                 outcome=Outcome.VERIFIED, reason=None, now=now)
         start_verified_session(session, conversation_id=conversation_id, loan_reference=identity.reference,

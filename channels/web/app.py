@@ -16,7 +16,7 @@ from channels.console import STATIC_DIR as CONSOLE_STATIC, console_router
 from channels.console.throttle import SignInThrottle
 from channels.web.agreements import router as agreements_router
 from channels.web.payments import router as payments_router
-from channels.web.schedule import reconcile_forever
+from channels.web.schedule import purge_forever, reconcile_forever
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 
@@ -36,12 +36,16 @@ def create_app(settings: Settings | None = None, *, sign_in_throttle: SignInThro
         if settings.reconcile_interval_minutes > 0:
             app.state.reconciler = asyncio.get_running_loop().create_task(
                 reconcile_forever(app.state.database, app.state.policy, settings.reconcile_interval_minutes))
+        if settings.purge_interval_hours > 0:
+            app.state.purger = asyncio.get_running_loop().create_task(
+                purge_forever(app.state.database, settings, settings.purge_interval_hours))
 
     @app.on_event("shutdown")
     async def stop_schedule() -> None:
-        task = getattr(app.state, "reconciler", None)
-        if task is not None:
-            task.cancel()
+        for name in ("reconciler", "purger"):
+            task = getattr(app.state, name, None)
+            if task is not None:
+                task.cancel()
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict:

@@ -1,4 +1,5 @@
-"""Reconciliation on a schedule, inside the web process: every RECONCILE_INTERVAL_MINUTES (0: off).
+"""Reconciliation (every RECONCILE_INTERVAL_MINUTES) and the retention purge (every PURGE_INTERVAL_HOURS)
+on a schedule, inside the web process; 0 turns either off.
 
 With several web replicas, leave it on in one (the others set 0) or run `python -m bot.cli reconcile`
 from cron instead; a run is idempotent either way, so an overlap wastes work but records nothing twice
@@ -13,6 +14,9 @@ from datetime import date, datetime, timezone
 from fastapi.concurrency import run_in_threadpool
 
 from bot.lifecycle.reconcile import reconcile
+from bot.privacy.purge import purge
+from bot.privacy.retention import retention_from_settings
+from bot.privacy.tracker_events import TrackerEvents
 
 log = logging.getLogger(__name__)
 
@@ -29,3 +33,22 @@ async def reconcile_forever(database, policy, interval_minutes: int) -> None:
         except Exception:  # noqa: BLE001 - a failed run is logged and retried at the next interval
             log.exception("scheduled reconciliation failed; next try in %s minutes", interval_minutes)
         await asyncio.sleep(interval_minutes * 60)
+
+
+def _purge_once(database, settings) -> str:
+    tracker = TrackerEvents(settings.tracker_store_url)
+    try:
+        report = purge(database, tracker, retention_from_settings(settings),
+                       now=datetime.now(timezone.utc).replace(tzinfo=None))
+    finally:
+        tracker.dispose()
+    return "; ".join(report.text_lines())
+
+
+async def purge_forever(database, settings, interval_hours: int) -> None:
+    while True:
+        try:
+            log.info("scheduled retention purge: %s", await run_in_threadpool(_purge_once, database, settings))
+        except Exception:  # noqa: BLE001 - logged, retried at the next interval
+            log.exception("scheduled retention purge failed; next try in %s hours", interval_hours)
+        await asyncio.sleep(interval_hours * 3600)

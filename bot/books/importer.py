@@ -258,8 +258,16 @@ class BooksImport:
 
 
 def _upsert(conn: Connection, table, rows: list[dict], keys: list[str], fixed: tuple[str, ...] = ()) -> None:
-    """Insert `rows`, or update the row with the same `keys` (columns in `fixed` are only set on insert)."""
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    """Insert `rows`, or update the row with the same `keys` (columns in `fixed` are only set on insert).
+
+    On PostgreSQL the batch is one multi-row statement: psycopg2's executemany would send an INSERT ... ON
+    CONFLICT per row (SQLAlchemy's fast execute_values path does not take ON CONFLICT), one round trip each."""
+    if conn.dialect.name == "postgresql":
+        insert = postgresql.insert(table).values(rows)
+        updated = {name: insert.excluded[name] for name in rows[0] if name not in keys and name not in fixed}
+        conn.execute(insert.on_conflict_do_update(index_elements=keys, set_=updated))
+        return
+    insert = sqlite.insert(table)
     updated = {name: insert.excluded[name] for name in rows[0] if name not in keys and name not in fixed}
     conn.execute(insert.on_conflict_do_update(index_elements=keys, set_=updated), rows)
 

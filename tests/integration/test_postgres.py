@@ -78,3 +78,24 @@ def test_payments_feed_and_reconciliation_on_postgres(pg_database):
         assert (alex.late_fees, alex.arrears) == (Decimal("0.00"), Decimal("2500.00"))
         assert session.get(PromiseToPay, promise_id).status == "kept"
         assert session.query(AccountEvent).filter_by(cause_ref="PG-1").count() == 1
+
+
+def test_importing_the_demo_books_on_postgres_gives_the_demo_figures_and_is_idempotent(pg_database, tmp_path):
+    """The import's PostgreSQL path (one multi-row upsert per batch) against the seeded figures."""
+    from sqlalchemy import select
+
+    from bot.accounts.models import Payment, ScheduledInstalment
+    from bot.books.export import export_demo
+    from bot.books.importer import import_books
+    from bot.books.sources import source_files
+
+    export_demo(tmp_path, TODAY)
+    files = source_files(sorted(tmp_path.iterdir()))
+    for _ in range(2):
+        report = import_books(pg_database, files, batch_size=7)  # several batches per file
+        assert report.rejected == 0 and report.wrote
+    with pg_database.unit_of_work() as session:
+        alex = AccountRepository(session).statement("HCF-1001", TODAY)
+        rows = session.execute(select(ScheduledInstalment.id)).all(), session.execute(select(Payment.id)).all()
+    assert (alex.arrears, alex.days_past_due, alex.outstanding_principal) == (Decimal("3930.00"), 75, Decimal("18634.56"))
+    assert (len(rows[0]), len(rows[1])) == (96, 27)  # the same rows after the second import, none doubled

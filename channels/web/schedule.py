@@ -46,9 +46,10 @@ def _purge_once(database, settings) -> str:
 
 
 async def purge_forever(database, settings, interval_hours: int) -> None:
+    """The first purge comes one interval after start-up: restarts do not purge again and again."""
     while True:
+        await asyncio.sleep(interval_hours * 3600)
         try:
             log.info("scheduled retention purge: %s", await run_in_threadpool(_purge_once, database, settings))
         except Exception:  # noqa: BLE001 - logged, retried at the next interval
             log.exception("scheduled retention purge failed; next try in %s hours", interval_hours)
-        await asyncio.sleep(interval_hours * 3600)

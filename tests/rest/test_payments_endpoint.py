@@ -24,7 +24,7 @@ SECRET = "feed-secret-for-tests"
 @pytest.fixture
 def client(demo_database, tmp_path):
     settings = replace(load_settings(), var_dir=tmp_path, database_url=demo_database.url,
-                       payments_feed_secret=SECRET, reconcile_interval_minutes=0)
+                       payments_feed_secret=SECRET, reconcile_interval_minutes=0, purge_interval_hours=0)
     with TestClient(create_app(settings)) as http:
         yield http
 
@@ -109,3 +109,23 @@ def test_the_database_being_down_is_a_503_that_asks_for_the_same_request_again(c
     broken._sessions.configure(bind=broken.engine)
     answer = post(client, {"payments": [credited("PAY-9")]})
     assert answer.status_code == 503 and "send the same request again" in answer.json()["error"]
+
+
+def test_the_web_app_reconciles_on_its_schedule(demo_database, tmp_path):
+    """With RECONCILE_INTERVAL_MINUTES set, the web process judges promises by itself (first run at start-up)."""
+    from bot.agreements.models import PromiseToPay
+
+    with demo_database.unit_of_work() as session:
+        promise_id = record_promise(session, conversation_id="c", loan_reference="HCF-4004", amount="1050.00",
+                                    due_on=TODAY - timedelta(days=10), now=datetime.combine(TODAY, clock()) - timedelta(days=12))
+    settings = replace(load_settings(), var_dir=tmp_path, database_url=demo_database.url,
+                       payments_feed_secret=SECRET, reconcile_interval_minutes=5, purge_interval_hours=0)
+    status = None
+    with TestClient(create_app(settings)):
+        for _ in range(100):  # the first run starts with the app, in a worker thread
+            with demo_database.unit_of_work() as session:
+                status = session.get(PromiseToPay, promise_id).status
+            if status != "open":
+                break
+            time.sleep(0.1)
+    assert status == "broken"

@@ -21,7 +21,7 @@ PROMISE_STATES = {"open": ("Open", "info"), "kept": ("Kept", "good"), "partly_ke
                   "broken": ("Broken", "bad")}
 PLAN_STATES = {"pending": ("Pending first payment", "info"), "active": ("On track", "good"),
                "in_arrears": ("In arrears", "warn"), "broken": ("Broken", "bad"), "lapsed": ("Lapsed", "bad"),
-               "completed": ("Completed", "good")}
+               "completed": ("Completed", "good"), "superseded": ("Replaced by a later plan", "neutral")}
 NOT_RECONCILED = ("Awaiting first reconciliation", "neutral")
 PAYMENT_STATES = {"succeeded": ("Succeeded", "good"), "failed": ("Failed", "bad"), "returned": ("Returned", "bad")}
 STATES_BY_SUBJECT = {"promise": PROMISE_STATES, "agreement": PLAN_STATES, "payment": PAYMENT_STATES}
@@ -31,7 +31,8 @@ COMPONENTS = {"fee": "fees", "late_fee": "late fees", "penalty_interest": "penal
               "interest": "interest", "principal": "principal", "unapplied": "unapplied credit"}
 # How the headline says where a plan stands ("Plan AGR-… in arrears: paid … of … due").
 PLAN_PHRASES = {"pending": "awaiting its first payment", "active": "on track", "in_arrears": "in arrears",
-                "broken": "broken", "lapsed": "lapsed", "completed": "completed"}
+                "broken": "broken", "lapsed": "lapsed", "completed": "completed",
+                "superseded": "replaced by a later plan"}
 
 
 def not_available(why: str, loan_ref: str | None = None) -> dict[str, Any]:

@@ -234,6 +234,7 @@ def books_console(tmp_path, monkeypatch):
         monkeypatch.setenv("APP_VAR_DIR", str(tmp_path))
         monkeypatch.setenv("RASA_URL", rasa_url)
         monkeypatch.delenv("DATABASE_URL", raising=False)
+        monkeypatch.setenv("RECONCILE_INTERVAL_MINUTES", "0")  # the rows below are the books; nothing re-judges them
         settings = load_settings()
         migrate(settings.database_url)
         database = Database(settings.database_url)

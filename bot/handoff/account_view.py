@@ -82,7 +82,7 @@ class Share:
 
 @dataclass(frozen=True)
 class PaymentLine:
-    reference: str | None       # the lender's payment id
+    reference: str              # the lender's payment id, or "#<our id>": how state changes name it
     amount: Decimal
     paid_on: date
     status: str                 # succeeded | failed | returned
@@ -214,7 +214,7 @@ def _payments(session: Session, rows: list[Payment]) -> tuple[PaymentLine, ...]:
         ).scalars():
             shares[allocation.payment_id][allocation.component] += allocation.amount
     return tuple(PaymentLine(
-        reference=p.external_id, amount=p.amount, paid_on=p.paid_on,
+        reference=p.external_id or f"#{p.id}", amount=p.amount, paid_on=p.paid_on,
         status=getattr(p.status, "value", str(p.status)), source=p.source, received_at=p.received_at,
         note=p.note, allocations=_ordered_shares(shares.get(p.id, {})),
     ) for p in rows)

@@ -2,6 +2,7 @@
 how they were applied, and state changes, for whoever may read the escalation and nobody else."""
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta, timezone
 
 import httpx
@@ -10,14 +11,18 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from bot.accounts.models import PaymentStatus
+from bot.agreements.service import record_offer, sign_agreement
 from bot.config import load_settings
 from bot.handoff.account_view import account_books
 from bot.handoff.accounts import create_account
+from bot.lifecycle.feed import record_payments
+from bot.negotiation import load_policy
 from channels.console import console_router
 from channels.console.rasa_api import RasaConversations
 from tests.handoff.account_rows import (
     CONVERSATION, LOAN, agreement, fill_books, loan, payment, promise, verified_escalation,
 )
+from tests.conftest import PROJECT_ROOT, TODAY as DEMO_DAY
 from tests.handoff.test_console_api import PASSWORD, FakeRasa, sign_in
 
 TODAY = datetime.now(timezone.utc).date()  # the console reckons "today" in UTC
@@ -241,3 +246,43 @@ def test_an_agreement_with_unreadable_terms_still_lists(database):
         (plan,) = account_books(session, LOAN, TODAY).plans
     assert plan.reference == "AGR-20260101-BAD004" and plan.monthly is None and plan.next_instalment is None
     assert plan.standing.state == "active"
+
+
+def test_the_books_read_what_the_payments_feed_and_reconciliation_wrote(client, demo_database):
+    """Not hand-made rows: a plan signed as the bot signs it, a payment through the feed, a return."""
+    policy = load_policy(PROJECT_ROOT / "policy.yml")
+    now = datetime.combine(DEMO_DAY, datetime.min.time()) + timedelta(hours=10)
+    first_due = DEMO_DAY + timedelta(days=7)
+    terms = {"concessions": ["spread_arrears"], "monthly": "400.00", "months": 2, "total_paid": "800.00",
+             "authority": "bot", "rule": "test", "policy_version": policy.version,
+             "schedule": [{"number": n, "due": (first_due + timedelta(days=30 * (n - 1))).isoformat(),
+                           "amount": "400.00"} for n in (1, 2)]}
+    with demo_database.unit_of_work() as session:
+        offer_id = record_offer(session, conversation_id=CONVERSATION, loan_reference="HCF-1001", terms=terms, now=now)
+        reference = sign_agreement(session, conversation_id=CONVERSATION, loan_reference="HCF-1001",
+                                   borrower_name="Alex", language="en", terms=terms, offer_record_id=offer_id,
+                                   record={"conversation_id": CONVERSATION}, acceptance_text="yes",
+                                   now=now).agreement.reference
+    paid_on = first_due - timedelta(days=1)
+    row = {"payment_id": "GF-1", "loan_reference": "HCF-1001", "amount": "400.00", "paid_on": paid_on.isoformat(),
+           "status": "credited"}
+    record_payments(demo_database, policy, [(1, row)], now=now, today=paid_on)
+    escalation_id = verified_escalation(demo_database, loan_ref="HCF-1001")
+    sign_in(client, "ada")
+    data = books(client, escalation_id)
+    assert data["summary"]["plan"]["label"] == "On track"
+    assert data["summary"]["plan"]["text"].startswith(f"Plan {reference} on track: paid CNY 400.00 of ")
+    latest = data["payments"][0]
+    assert (latest["reference"], latest["label"]) == ("GF-1", "Succeeded") and latest["applied"]
+    assert all("_" not in share["component"] for p in data["payments"] for share in p["applied"])
+    assert data["payments"][1]["reference"].startswith("#")  # no lender id: named as reconciliation names it
+    assert (data["changes"][0]["subject"], data["changes"][0]["to"]["label"], data["changes"][0]["cause"]) == (
+        f"Plan {reference}", "On track", "payment: GF-1")
+
+    returned = {**row, "status": "returned", "note": "<b>R01</b> insufficient funds"}
+    record_payments(demo_database, policy, [(1, returned)], now=now, today=paid_on + timedelta(days=1))
+    data = books(client, escalation_id)
+    latest = data["payments"][0]
+    assert (latest["label"], latest["applied"]) == ("Returned", [])  # re-flowed: it pays nothing now
+    assert any(c["subject"] == "Payment GF-1" and c["to"]["label"] == "Returned" for c in data["changes"])
+    assert CONVERSATION[4:] not in json.dumps(data)

@@ -27,10 +27,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 
 from bot.config import Settings
+from bot.handoff.account_view import account_books
 from bot.handoff.accounts import account_named, authenticate, end_sessions, is_disabled, normalise_username
 from bot.handoff.models import SUPERVISOR, WAITING, Escalation
 from bot.handoff.queue import OUTCOMES, EscalationQueue, NotAllowed, approved_offer_of, may_approve, summary_of
 from bot.storage import Database
+from channels.console.books import books_json, not_available
 from channels.console.rasa_api import RasaConversations, RasaUnavailable
 from channels.console.sessions import LOGIN_COOKIE, SESSION_COOKIE, ConsoleSession, SessionSigner, csrf_ok
 from channels.console.throttle import SignInThrottle
@@ -266,6 +268,21 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
         except RasaUnavailable as exc:
             detail.update(transcript=[], slots={}, paused=None, rasa_error=str(exc))
         return detail
+
+    @router.get("/api/escalations/{escalation_id}/books")
+    def escalation_books(escalation_id: int, agent: Agent = Depends(api_agent)) -> dict:
+        """The verified borrower's promises, plans, payments and state changes, for whoever may read the escalation."""
+        with database().unit_of_work() as s:
+            summary = summary_of(visible_to(agent, EscalationQueue(s).get(escalation_id)))
+            loan_ref = summary.get("loan_ref")
+            if not summary.get("verified") or not loan_ref:
+                return not_available("Not verified: the borrower has not proved who they are, "
+                                     "so no loan is linked to this conversation.")
+            today = _now().date()
+            books = account_books(s, loan_ref, today)
+            if books is None:
+                return not_available(f"No loan {loan_ref} in the books.", loan_ref)
+            return books_json(books, today)
 
     @router.post("/api/escalations/{escalation_id}/claim")
     def claim(escalation_id: int, agent: Agent = Depends(changing_agent)) -> dict:

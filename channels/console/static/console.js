@@ -7,6 +7,7 @@
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";
   var POLL_MS = 2000;
+  var BOOKS_POLL_MS = 15000;  // the books change when the payments feed runs, not while people type
 
   function api(method, path, payload) {
     var options = { method: method, credentials: "same-origin", headers: { "Accept": "application/json" } };
@@ -233,6 +234,150 @@
       return api("GET", "/api/escalations/" + id).then(render).catch(show);
     }
 
+    // ---- the account: where the plan stands and the open promise first, then the history ----
+    var booksSummary = document.getElementById("books-summary");
+    var booksHistory = document.getElementById("books-history");
+    var lastBooks = "";
+    var GLYPH = { good: "\u2713", warn: "!", bad: "\u2715", info: "\u2022", neutral: "\u2026" };
+
+    function badge(item) {
+      var span = el("span", null, "badge tone-" + (item.tone || "neutral"));
+      var glyph = el("span", GLYPH[item.tone] || "", "glyph");
+      glyph.setAttribute("aria-hidden", "true");  // a shape for scanning; the label says it in words
+      span.appendChild(glyph);
+      span.appendChild(document.createTextNode(item.label));
+      return span;
+    }
+
+    function small(text) { return el("span", text, "minor"); }
+
+    function headline(title, item, emptyText) {
+      var card = el("div", null, "headline tone-" + (item ? item.tone : "none"));
+      card.appendChild(el("h3", title));
+      if (!item) { card.appendChild(el("p", emptyText, "empty")); return card; }
+      var line = el("p", null, "headline-text");
+      line.appendChild(badge(item));
+      line.appendChild(el("span", item.text));
+      card.appendChild(line);
+      if (item.since) { card.appendChild(el("p", "In this state since " + item.since, "minor")); }
+      return card;
+    }
+
+    // columns: [[header, kind]], kind "date" and "money" keep to one line (money right-aligned).
+    // rows: lists of cells, or {cells: [...], note: text} for a row with a full-width line under it.
+    function ledger(key, title, columns, rows, emptyText) {
+      var section = el("section", null, "ledger");
+      var heading = el("h3", title);
+      heading.id = "books-" + key;
+      section.appendChild(heading);
+      if (!rows.length) { section.appendChild(el("p", emptyText, "empty")); return section; }
+      var wrap = el("div", null, "table-wrap");
+      var table = el("table", null, "ledger-table " + key);
+      table.setAttribute("aria-labelledby", heading.id);
+      var head = el("tr");
+      columns.forEach(function (column) {
+        var th = el("th", column[0], column[1] || null);
+        th.scope = "col";
+        head.appendChild(th);
+      });
+      table.appendChild(el("thead")).appendChild(head);
+      var tbody = table.appendChild(el("tbody"));
+      rows.forEach(function (row) {
+        var cells = Array.isArray(row) ? row : row.cells;
+        var tr = el("tr", null, row.note ? "has-note" : null);
+        cells.forEach(function (content, index) {
+          var td = el("td", null, columns[index][1] || null);
+          (Array.isArray(content) ? content : [content]).forEach(function (part) {
+            if (part === null || part === undefined || part === "") { return; }
+            td.appendChild(typeof part === "object" ? part : document.createTextNode(String(part)));
+          });
+          if (!td.firstChild) { td.appendChild(el("span", "\u2014", "none")); }
+          tr.appendChild(td);
+        });
+        tbody.appendChild(tr);
+        if (row.note) {
+          var noteRow = el("tr", null, "row-note");
+          var noteCell = el("td", row.note);
+          noteCell.colSpan = columns.length;
+          noteRow.appendChild(noteCell);
+          tbody.appendChild(noteRow);
+        }
+      });
+      wrap.appendChild(table);
+      section.appendChild(wrap);
+      return section;
+    }
+
+    function shown(count, total, noun) {
+      return total > count ? noun + " (latest " + count + " of " + total + ")" : noun;
+    }
+
+    function applied(payment) {
+      if (payment.applied.length) {
+        var list = el("ul", null, "applied");
+        payment.applied.forEach(function (share) {
+          var li = el("li");
+          li.appendChild(el("span", share.component, "component"));
+          li.appendChild(document.createTextNode(" "));
+          li.appendChild(el("span", share.amount, "amount"));
+          list.appendChild(li);
+        });
+        return list;
+      }
+      return small(payment.state === "succeeded" ? "not allocated yet" : "nothing applied");
+    }
+
+    function renderBooks(data) {
+      var snapshot = JSON.stringify(data);
+      if (snapshot === lastBooks) { return; }
+      lastBooks = snapshot;
+      document.getElementById("books-title").textContent = data.loan_ref ? "Account " + data.loan_ref : "Account";
+      clear(booksSummary);
+      clear(booksHistory);
+      root.classList.toggle("books-unavailable", !data.available);
+      if (!data.available) { booksSummary.appendChild(el("p", data.why, "empty")); return; }
+      booksSummary.appendChild(headline("Current plan", data.summary.plan, "No plan agreed yet."));
+      booksSummary.appendChild(headline("Open promise", data.summary.promise, "No open promise."));
+
+      booksHistory.appendChild(ledger("plans", "Plans", [["Plan"], ["Agreed", "date"], ["Terms"], ["Standing"]],
+        data.plans.map(function (plan) {
+          return [[plan.reference, plan.concessions.length ? small(plan.concessions.join(", ")) : null],
+                  plan.accepted_on,
+                  [plan.terms, plan.total ? small("total " + plan.total) : null,
+                   plan.next ? small("next " + plan.next) : null],
+                  [badge(plan), plan.due ? small("paid " + plan.paid + " of " + plan.due + " due") : null,
+                   plan.since ? small("since " + plan.since) : null]];
+        }), "No plan agreed yet."));
+      booksHistory.appendChild(ledger("promises", "Promises", [["Due", "date"], ["Amount", "money"], ["Paid", "money"], ["State"], ["Recorded", "date"]],
+        data.promises.map(function (promise) {
+          return [[promise.due_on, promise.overdue ? small("date passed") : null], promise.amount, promise.paid,
+                  badge(promise), promise.recorded_on];
+        }), "No promises yet."));
+      booksHistory.appendChild(ledger("payments", shown(data.payments.length, data.payments_total, "Payments"),
+        [["Paid on", "date"], ["Amount", "money"], ["State"], ["Applied to"]],
+        data.payments.map(function (payment) {
+          var origin = [payment.reference, payment.source].filter(Boolean).join(" \u00b7 ");
+          return {cells: [[payment.paid_on, origin ? small(origin) : null], payment.amount, badge(payment),
+                          applied(payment)],
+                  note: payment.note ? "Note: " + payment.note : null};
+        }), "No payments recorded."));
+      booksHistory.appendChild(ledger("changes", shown(data.changes.length, data.changes_total, "State changes"),
+        [["On", "date"], ["What", "ref"], ["Change"], ["Cause", "ref"]],
+        data.changes.map(function (change) {
+          var arrow = el("span", " \u2192 ", "arrow");
+          arrow.setAttribute("aria-label", "to");
+          return [change.on, change.subject,
+                  change.from ? [badge(change.from), arrow, badge(change.to)] : [small("new "), badge(change.to)],
+                  change.cause];
+        }), "No changes of state recorded yet."));
+    }
+
+    function refreshBooks() {
+      return api("GET", "/api/escalations/" + id + "/books").then(renderBooks).catch(function (error) {
+        if (!lastBooks) { clear(booksSummary); booksSummary.appendChild(el("p", "Account not loaded: " + error.message, "error")); }
+      });
+    }
+
     function act(path, payload) {
       show(null);
       return api("POST", "/api/escalations/" + id + path, payload).then(refresh).catch(show);
@@ -258,6 +403,8 @@
 
     refresh();
     window.setInterval(refresh, POLL_MS);
+    refreshBooks();
+    window.setInterval(refreshBooks, BOOKS_POLL_MS);
   }
 
   if (body.dataset.page === "queue") { queuePage(); }

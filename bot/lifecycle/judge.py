@@ -124,5 +124,6 @@ def judge_plan(*, schedule: Sequence[PlanRow], agreed_on: date, payments: Sequen
     # Active: the cause is the payment that last brought the plan up to date.
     covered = sum((row.amount for row in rows if row.due <= today), ZERO)
     caught_up = _crossing(running, max(covered if paid >= covered else ZERO, first.amount))
-    cause = str(caught_up.key) if caught_up is not None else "agreement signed"
-    return Verdict(ACTIVE, paid, due_now, "payment", cause, caught_up.paid_on if caught_up else agreed_on)
+    if caught_up is None:  # nothing to pay yet (a first instalment of zero)
+        return Verdict(ACTIVE, paid, due_now, "rule", "agreement signed", agreed_on)
+    return Verdict(ACTIVE, paid, due_now, "payment", str(caught_up.key), caught_up.paid_on)

@@ -38,6 +38,7 @@ class Borrower(Base):
     date_of_birth = Column(Date, nullable=False)
     preferred_language = Column(String(5), nullable=False, default="en")
     time_zone = Column(String(64), nullable=True)  # IANA name, e.g. Asia/Shanghai
+    jurisdiction = Column(String(8), nullable=True)  # whose contact rules apply (policy.yml outreach); NULL: default
     loans = relationship("Loan", back_populates="borrower")
 
 

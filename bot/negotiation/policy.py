@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import time
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
 from typing import Any, Generic, Mapping, TypeVar
 
 import yaml
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Limit = TypeVar("Limit", int, Decimal)
 
@@ -153,6 +155,34 @@ class LifecycleRules:
 
 
 @dataclass(frozen=True)
+class JurisdictionRules:
+    """One jurisdiction's contact rules: quiet hours in the borrower's local time, breathing space."""
+
+    quiet_from: time      # no proactive contact from this local time ...
+    quiet_until: time     # ... until this one (may wrap midnight: 22:00-08:00)
+    breathing_space_days: int  # length of a breathing space recorded for a borrower (0: none in this law)
+
+
+@dataclass(frozen=True)
+class OutreachRules:
+    """When the assistant writes first, and the contact rules it checks before every send."""
+
+    promise_reminder_days_before: tuple[int, ...]
+    instalment_reminder_days_before: tuple[int, ...]
+    reminder_local_time: time            # reminders are due at this local time on their day
+    follow_up_after_missed_days: int      # a follow-up this many days after a missed promise or instalment
+    reengage_after_hours: int             # one message to a verified borrower who left mid-negotiation
+    max_per_day: int                      # proactive attempts per borrower and channel, whatever their outcome
+    max_per_7_days: int
+    default_jurisdiction: str
+    served_time_zones: tuple[str, ...]    # unknown time zone: only hours quiet in none of these
+    jurisdictions: dict[str, JurisdictionRules]
+
+    def jurisdiction(self, code: str | None) -> JurisdictionRules:
+        return self.jurisdictions.get(code or self.default_jurisdiction, self.jurisdictions[self.default_jurisdiction])
+
+
+@dataclass(frozen=True)
 class Policy:
     """One version of the lender's negotiation limits."""
 
@@ -165,6 +195,7 @@ class Policy:
     concessions: ConcessionRules
     payments: PaymentRules
     lifecycle: LifecycleRules
+    outreach: OutreachRules
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -193,6 +224,7 @@ def policy_from_mapping(data: Any, source: str = "policy.yml") -> Policy:
     settlement = concessions.section("settlement_discount")
     payments = root.section("payments")
     lifecycle = root.section("lifecycle")
+    outreach = root.section("outreach")
     policy = Policy(
         version=root.text("version"),
         affordability=AffordabilityRules(
@@ -242,6 +274,7 @@ def policy_from_mapping(data: Any, source: str = "policy.yml") -> Policy:
             plan_arrears_after_days=lifecycle.integer("plan_arrears_after_days", 0, 60),
             plan_default_after_days=lifecycle.integer("plan_default_after_days", 1, 180),
         ),
+        outreach=_outreach_rules(outreach),
     )
     if policy.lifecycle.plan_default_after_days <= policy.lifecycle.plan_arrears_after_days:
         raise PolicyError(f"{source}: lifecycle.plan_default_after_days = {policy.lifecycle.plan_default_after_days}: "
@@ -249,6 +282,29 @@ def policy_from_mapping(data: Any, source: str = "policy.yml") -> Policy:
                           f"({policy.lifecycle.plan_arrears_after_days})")
     root.refuse_unknown_keys()
     return policy
+
+
+def _outreach_rules(section: "_Section") -> OutreachRules:
+    jurisdictions_section = section.section("jurisdictions")
+    jurisdictions = {}
+    for code in list(jurisdictions_section._data):
+        rules = jurisdictions_section.section(str(code))
+        jurisdictions[str(code)] = JurisdictionRules(
+            quiet_from=rules.clock("quiet_from"), quiet_until=rules.clock("quiet_until"),
+            breathing_space_days=rules.integer("breathing_space_days", 0, 365))
+    default = section.text("default_jurisdiction")
+    if default not in jurisdictions:
+        raise section._fail("default_jurisdiction", default, f"must be one of {', '.join(jurisdictions)}")
+    zones = section.time_zones("served_time_zones")
+    return OutreachRules(
+        promise_reminder_days_before=section.day_list("promise_reminder_days_before"),
+        instalment_reminder_days_before=section.day_list("instalment_reminder_days_before"),
+        reminder_local_time=section.clock("reminder_local_time"),
+        follow_up_after_missed_days=section.integer("follow_up_after_missed_days", 1, 60),
+        reengage_after_hours=section.integer("reengage_after_hours", 1, 24 * 30),
+        max_per_day=section.integer("max_per_day", 1, 10),
+        max_per_7_days=section.integer("max_per_7_days", 1, 30),
+        default_jurisdiction=default, served_time_zones=zones, jurisdictions=jurisdictions)
 
 
 def _show(value: Any) -> str:
@@ -340,6 +396,36 @@ class _Section:
         if number <= 0:
             raise self._fail(key, self._data[key], "must be a positive amount with at most 2 decimal places")
         return number
+
+    def clock(self, key: str) -> time:
+        """A local time of day written "HH:MM"."""
+        value = self._value(key)
+        problem = 'must be a time of day "HH:MM" (quoted in YAML)'
+        if not isinstance(value, str) or len(value) != 5:
+            raise self._fail(key, value, problem)
+        try:
+            return time.fromisoformat(value)
+        except ValueError:
+            raise self._fail(key, value, problem) from None
+
+    def day_list(self, key: str) -> tuple[int, ...]:
+        """Days before a date, e.g. [3, 1]: distinct integers 0-30, largest first."""
+        value = self._value(key)
+        if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 30
+                                                  for v in value) or len(set(value)) != len(value):
+            raise self._fail(key, value, "must be a list of distinct whole days between 0 and 30")
+        return tuple(sorted(value, reverse=True))
+
+    def time_zones(self, key: str) -> tuple[str, ...]:
+        value = self._value(key)
+        try:
+            if not isinstance(value, list) or not value:
+                raise ValueError
+            for zone in value:
+                ZoneInfo(zone)
+        except (ValueError, TypeError, ZoneInfoNotFoundError):
+            raise self._fail(key, value, "must be a non-empty list of IANA time zones (e.g. Asia/Shanghai)") from None
+        return tuple(value)
 
     def ordering(self, key: str, items: tuple[str, ...]) -> tuple[str, ...]:
         """A list naming each of `items` exactly once, in the author's order."""

@@ -11,6 +11,7 @@ import bot.verification.models  # noqa: F401
 import bot.handoff.models  # noqa: F401
 import bot.agreements.models  # noqa: F401
 import bot.lifecycle.models  # noqa: F401
+import bot.outreach.models  # noqa: F401
 from bot.storage.base import Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

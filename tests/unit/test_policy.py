@@ -32,7 +32,7 @@ def with_value(data: dict, key_path: str, value) -> dict:
 def test_project_policy_loads_with_a_version_and_the_documented_defaults():
     policy = load_policy(POLICY_FILE)
 
-    assert policy.version == "2026.12-2"
+    assert policy.version == "2026.12-3"
     assert policy.affordability.surplus_share == Decimal("0.7")
     assert policy.instalment_floor.min_amount == Decimal("200.00")
     assert policy.instalment_floor.min_share_of_balance == Decimal("0.02")

@@ -97,7 +97,7 @@ def decide(*, now: datetime, time_zone: str | None, jurisdiction: str | None, fa
     first_rule: str | None = None
     candidate = at
     for _ in range(64):  # each pass moves forward; caps free up within 7 days
-        allowed = _next_outside(candidate, zones, quiet, at + COMMON_HOURS_HORIZON)
+        allowed = _next_outside(candidate, zones, quiet, candidate + COMMON_HOURS_HORIZON)
         if allowed is None:
             return Decision(False, "no_common_hours", None)
         if allowed != candidate and first_rule is None:

@@ -25,6 +25,7 @@ from telegram.constants import ChatType
 
 from bot.messages import PayloadError, RichMessage, parse_payload, too_long
 from channels.message_limit import TOO_LONG_REPLY
+from channels.telegram.blocked import BlockedChats
 from channels.telegram.dedup import UpdateLog, update_log_from_env
 from channels.telegram.sender import DEFAULT_API_BASE_URL, TelegramSender
 
@@ -305,7 +306,7 @@ class TelegramInput(InputChannel):
             )
         self.webhook_secret = webhook_secret or ""
         self.allow_unsigned = not self.webhook_secret and os.environ.get("APP_ENV") == "development"
-        self.sender = sender or TelegramSender(token, api_base_url=api_base_url)
+        self.sender = sender or TelegramSender(token, api_base_url=api_base_url, on_blocked=BlockedChats())
         self.update_log = update_log or update_log_from_env(namespace=token.split(":", 1)[0])
         if self.allow_unsigned:
             logger.warning("telegram.webhook.unsigned_requests_allowed APP_ENV=development")

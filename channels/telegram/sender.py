@@ -14,7 +14,7 @@ import warnings
 from typing import Awaitable, Callable, Dict, List, Optional, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
 logger = logging.getLogger(__name__)
@@ -174,8 +174,12 @@ class TelegramSender:
         max_attempts: int = 3,
         retry_backoff: float = 0.5,
         max_retry_after: float = 30.0,
+        on_blocked: Optional[Callable[[int], Awaitable[None]]] = None,
     ) -> None:
         self._token = token
+        # Called with the chat id when Telegram answers 403 (the user blocked the bot): the
+        # channel records it as an opt-out, because Rasa's HTTP answer never carries it.
+        self._on_blocked = on_blocked
         self._api_base_url = api_base_url
         self._throttle = throttle or SendThrottle()
         self._max_attempts = max_attempts
@@ -295,6 +299,10 @@ class TelegramSender:
             except BadRequest as error:
                 logger.error("telegram.send.rejected method=%s chat_id=%s error=%s", method, chat_id, error)
                 return None
+            except Forbidden as error:
+                logger.error("telegram.send.forbidden method=%s chat_id=%s error=%s", method, chat_id, error)
+                await self._report_blocked(chat_id)
+                return None
             except NetworkError as error:
                 wait = self._retry_backoff * 2 ** (attempt - 1)
                 logger.warning(
@@ -313,6 +321,15 @@ class TelegramSender:
             "telegram.send.gave_up method=%s chat_id=%s attempts=%s", method, chat_id, self._max_attempts
         )
         return None
+
+
+    async def _report_blocked(self, chat_id: Optional[int]) -> None:
+        if chat_id is None or self._on_blocked is None:
+            return
+        try:
+            await self._on_blocked(chat_id)
+        except Exception:  # noqa: BLE001 - recording must never break the send path
+            logger.exception("telegram.send.blocked_not_recorded chat_id=%s", chat_id)
 
 
 def _keep_token_out_of_logs() -> None:

@@ -1,0 +1,292 @@
+"""What to schedule: the reminders, follow-ups and re-engagement messages the books call for today.
+
+`plan_contacts` reads promises, agreements and their standing, and verified conversations, and inserts a
+`Contact` for each message that is due and not yet planned (insert-if-absent on `Contact.key`, so two
+schedulers planning at once, or one planning every tick, never create a message twice). Contacts that
+stopped making sense (a promise kept, a plan completed, an instalment already paid) are dropped while
+still scheduled. All times are naive UTC, as everywhere in the database.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Iterable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.accounts.models import Borrower, Loan
+from bot.agreements.models import Agreement, PromiseToPay
+from bot.lifecycle.models import PlanStanding
+from bot.negotiation.policy import OutreachRules, Policy
+from bot.outreach.models import (
+    DROPPED, INSTALMENT_REMINDER, MISSED_INSTALMENT, MISSED_PROMISE, PROMISE_REMINDER, REENGAGEMENT, SCHEDULED,
+    Contact,
+)
+from bot.verification.models import VerifiedSession
+
+# Channels on which the assistant can write first (Rasa's REST channel only answers a request).
+PROACTIVE_CHANNELS = ("telegram", "socketio")
+LIVE_PLAN_STATES = ("pending", "active", "in_arrears")
+MISSED_PROMISE_STATES = ("broken", "partly_kept")
+NO_LONGER_DUE = "no longer due"
+# A follow-up or re-engagement whose moment passed while the planner was not running is still sent
+# (due now) up to this late; older ones are not created (a borrower is not chased for last season).
+LATE_LIMIT = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how a borrower is written to: their latest verified chat that can receive a message."""
+
+    conversation_id: str
+    channel: str
+    language: str
+    time_zone: str | None      # the borrower's own, when known and valid
+    planning_zone: ZoneInfo    # the zone local times are computed in (a served zone when unknown)
+    jurisdiction: str
+
+
+def plan_contacts(session: Session, policy: Policy | OutreachRules, now: datetime) -> int:
+    """Schedule every follow-up the books call for at `now` (naive UTC); returns how many were created."""
+    rules = policy.outreach if isinstance(policy, Policy) else policy
+    planner = _Planner(session, rules, now)
+    planner.promises()
+    planner.plans()
+    planner.reengagements()
+    return planner.created
+
+
+def local_moment(day: date, rules: OutreachRules, zone: ZoneInfo) -> datetime:
+    """`reminder_local_time` on `day` in `zone`, as naive UTC (DST-correct: the zone decides the offset)."""
+    local = datetime.combine(day, rules.reminder_local_time).replace(tzinfo=zone)
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+class _Planner:
+    def __init__(self, session: Session, rules: OutreachRules, now: datetime) -> None:
+        self.session = session
+        self.rules = rules
+        self.now = now
+        self.created = 0
+        self._targets: dict[str, Target | None] = {}
+
+    # --- targets ---------------------------------------------------------------------------------
+    def target(self, loan_reference: str) -> Target | None:
+        if loan_reference not in self._targets:
+            self._targets[loan_reference] = self._find_target(loan_reference)
+        return self._targets[loan_reference]
+
+    def _find_target(self, loan_reference: str) -> Target | None:
+        borrower = self.session.execute(
+            select(Borrower).join(Loan, Loan.borrower_id == Borrower.id).where(Loan.reference == loan_reference)
+        ).scalar_one_or_none()
+        if borrower is None:
+            return None
+        references = select(Loan.reference).where(Loan.borrower_id == borrower.id)
+        latest = self.session.execute(
+            select(VerifiedSession)
+            .where(VerifiedSession.loan_reference.in_(references), VerifiedSession.channel.in_(PROACTIVE_CHANNELS))
+            .order_by(VerifiedSession.last_seen_at.desc(), VerifiedSession.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        if latest is None:
+            return None
+        own_zone = _zone(borrower.time_zone)
+        planning_zone = own_zone or ZoneInfo(self.rules.served_time_zones[0])
+        jurisdiction = borrower.jurisdiction if borrower.jurisdiction in self.rules.jurisdictions \
+            else self.rules.default_jurisdiction
+        return Target(conversation_id=latest.conversation_id, channel=latest.channel,
+                      language=borrower.preferred_language or "en",
+                      time_zone=borrower.time_zone if own_zone else None,
+                      planning_zone=planning_zone, jurisdiction=jurisdiction)
+
+    # --- writing ---------------------------------------------------------------------------------
+    def schedule(self, *, key: str, loan_reference: str, reason: str, subject: str, due_at: datetime,
+                 target: Target | None = None) -> None:
+        target = target or self.target(loan_reference)
+        if target is None:
+            return
+        values = dict(key=key, loan_reference=loan_reference, conversation_id=target.conversation_id,
+                      channel=target.channel, reason=reason, subject=subject, language=target.language,
+                      time_zone=target.time_zone, jurisdiction=target.jurisdiction, due_at=due_at,
+                      status=SCHEDULED, attempts=0, created_at=self.now)
+        self.created += _insert_if_absent(self.session, values)
+
+    def drop(self, *conditions) -> None:
+        self.session.execute(
+            update(Contact).where(Contact.status == SCHEDULED, *conditions)
+            .values(status=DROPPED, outcome=NO_LONGER_DUE).execution_options(synchronize_session=False))
+
+    def follow_up_moment(self, missed_on: date, zone: ZoneInfo) -> datetime | None:
+        """When to follow a miss up: the configured days later at the local hour; due now if that passed
+        less than LATE_LIMIT ago; None if longer ago."""
+        moment = local_moment(missed_on + timedelta(days=self.rules.follow_up_after_missed_days), self.rules, zone)
+        if moment >= self.now:
+            return moment
+        return self.now if self.now - moment <= LATE_LIMIT else None
+
+    # --- promises --------------------------------------------------------------------------------
+    def promises(self) -> None:
+        for promise in self.session.execute(select(PromiseToPay)).scalars():
+            subject = f"promise:{promise.id}"
+            if promise.status != "open":
+                self.drop(Contact.subject == subject, Contact.reason == PROMISE_REMINDER)
+            if promise.status == "open":
+                self._promise_reminders(promise, subject)
+            elif promise.status in MISSED_PROMISE_STATES:
+                if self._superseded(promise):
+                    self.drop(Contact.subject == subject, Contact.reason == MISSED_PROMISE)
+                else:
+                    self._missed_promise(promise, subject)
+
+    def _promise_reminders(self, promise: PromiseToPay, subject: str) -> None:
+        target = self.target(promise.loan_reference)
+        if target is None:
+            return
+        for days in self.rules.promise_reminder_days_before:
+            due_at = local_moment(promise.due_on - timedelta(days=days), self.rules, target.planning_zone)
+            if due_at > self.now:
+                self.schedule(key=f"{subject}:before:{days}", loan_reference=promise.loan_reference,
+                              reason=PROMISE_REMINDER, subject=subject, due_at=due_at, target=target)
+
+    def _missed_promise(self, promise: PromiseToPay, subject: str) -> None:
+        target = self.target(promise.loan_reference)
+        if target is None:
+            return
+        due_at = self.follow_up_moment(promise.due_on, target.planning_zone)
+        if due_at is not None:
+            self.schedule(key=f"{subject}:missed", loan_reference=promise.loan_reference, reason=MISSED_PROMISE,
+                          subject=subject, due_at=due_at, target=target)
+
+    def _superseded(self, promise: PromiseToPay) -> bool:
+        """A newer promise or an agreement since: the borrower already reopened the matter."""
+        newer_promise = self.session.execute(
+            select(PromiseToPay.id).where(PromiseToPay.loan_reference == promise.loan_reference,
+                                          PromiseToPay.recorded_at > promise.recorded_at).limit(1)).first()
+        newer_agreement = self.session.execute(
+            select(Agreement.id).where(Agreement.loan_reference == promise.loan_reference,
+                                       Agreement.accepted_at > promise.recorded_at).limit(1)).first()
+        return newer_promise is not None or newer_agreement is not None
+
+    # --- plans -----------------------------------------------------------------------------------
+    def plans(self) -> None:
+        rows = self.session.execute(
+            select(Agreement, PlanStanding).outerjoin(PlanStanding, PlanStanding.agreement_id == Agreement.id))
+        for agreement, standing in rows:
+            prefix = f"agreement:{agreement.reference}:"
+            state = standing.state if standing is not None else None
+            if state is not None and state not in LIVE_PLAN_STATES:
+                self.drop(Contact.subject.like(prefix + "%"))
+                continue
+            schedule = _schedule(agreement)
+            paid = standing.paid if standing is not None else Decimal("0")
+            covered = _covered_numbers(schedule, paid)
+            for number in covered:
+                self.drop(Contact.subject == f"{prefix}{number}")
+            self._instalment_reminders(agreement, schedule, covered, prefix)
+            if state == "in_arrears":
+                self._missed_instalment(agreement, schedule, covered, prefix)
+            else:
+                self.drop(Contact.subject.like(prefix + "%"), Contact.reason == MISSED_INSTALMENT)
+
+    def _instalment_reminders(self, agreement: Agreement, schedule: list[dict], covered: set[int],
+                              prefix: str) -> None:
+        target = self.target(agreement.loan_reference)
+        if target is None:
+            return
+        for row in schedule:
+            number = int(row["number"])
+            if number in covered:
+                continue
+            due_on = date.fromisoformat(row["due"])
+            for days in self.rules.instalment_reminder_days_before:
+                due_at = local_moment(due_on - timedelta(days=days), self.rules, target.planning_zone)
+                if due_at > self.now:
+                    self.schedule(key=f"{prefix}{number}:before:{days}", loan_reference=agreement.loan_reference,
+                                  reason=INSTALMENT_REMINDER, subject=f"{prefix}{number}", due_at=due_at,
+                                  target=target)
+
+    def _missed_instalment(self, agreement: Agreement, schedule: list[dict], covered: set[int],
+                           prefix: str) -> None:
+        target = self.target(agreement.loan_reference)
+        if target is None:
+            return
+        today = self.now.replace(tzinfo=timezone.utc).astimezone(target.planning_zone).date()
+        missed = [row for row in schedule
+                  if int(row["number"]) not in covered and date.fromisoformat(row["due"]) < today]
+        if not missed:
+            return
+        first = missed[0]
+        due_at = self.follow_up_moment(date.fromisoformat(first["due"]), target.planning_zone)
+        if due_at is not None:
+            number = int(first["number"])
+            self.schedule(key=f"{prefix}{number}:missed", loan_reference=agreement.loan_reference,
+                          reason=MISSED_INSTALMENT, subject=f"{prefix}{number}", due_at=due_at, target=target)
+
+    # --- re-engagement ---------------------------------------------------------------------------
+    def reengagements(self) -> None:
+        idle = timedelta(hours=self.rules.reengage_after_hours)
+        candidates = self.session.execute(
+            select(VerifiedSession).where(VerifiedSession.channel.in_(PROACTIVE_CHANNELS),
+                                          VerifiedSession.last_seen_at <= self.now - idle,
+                                          VerifiedSession.last_seen_at >= self.now - idle - LATE_LIMIT)
+        ).scalars()
+        for verified in candidates:
+            target = self.target(verified.loan_reference)
+            # Only the borrower's latest chat: an older one they already moved on from is not reopened.
+            if target is None or target.conversation_id != verified.conversation_id:
+                continue
+            if self._outcome_since(verified):
+                continue
+            self.schedule(key=f"reengage:{verified.conversation_id}", loan_reference=verified.loan_reference,
+                          reason=REENGAGEMENT, subject="conversation", due_at=self.now, target=target)
+
+    def _outcome_since(self, verified: VerifiedSession) -> bool:
+        """The negotiation ended with a promise or an agreement after this verification."""
+        for model, moment in ((PromiseToPay, PromiseToPay.recorded_at), (Agreement, Agreement.accepted_at)):
+            found = self.session.execute(
+                select(model.id).where(model.loan_reference == verified.loan_reference,
+                                       moment >= verified.verified_at).limit(1)).first()
+            if found is not None:
+                return True
+        return False
+
+
+def _schedule(agreement: Agreement) -> list[dict]:
+    rows = json.loads(agreement.terms_json).get("terms", {}).get("schedule") or []
+    return sorted(rows, key=lambda row: int(row["number"]))
+
+
+def _covered_numbers(schedule: Iterable[dict], paid: Decimal) -> set[int]:
+    """Instalments the payments towards the plan already cover, oldest first."""
+    covered, cumulative = set(), Decimal("0")
+    for row in schedule:
+        cumulative += Decimal(str(row["amount"]))
+        if paid >= cumulative:
+            covered.add(int(row["number"]))
+    return covered
+
+
+def _insert_if_absent(session: Session, values: dict) -> int:
+    """INSERT ... ON CONFLICT (key) DO NOTHING: safe when two planners race for the same contact."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the product runs on SQLite or PostgreSQL
+        raise RuntimeError(f"outreach planning needs SQLite or PostgreSQL, not {dialect}")
+    statement = insert(Contact).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    return session.execute(statement).rowcount or 0

@@ -27,23 +27,12 @@ from bot.outreach.models import (
     ContactAttempt,
 )
 from bot.outreach.planner import plan_contacts
+from bot.outreach.facts import contact_facts  # module-level names: tests may replace them
+from bot.outreach.rules import decide
 from bot.outreach.sender import SendError
 from bot.storage import Database
 
 logger = logging.getLogger(__name__)
-
-
-
-def decide(**kwargs):
-    """The contact rules (`bot.outreach.rules.decide`); a module-level name so tests can replace it."""
-    from bot.outreach.rules import decide as rules_decide
-    return rules_decide(**kwargs)
-
-
-def contact_facts(session, **kwargs):
-    """What the rules read (`bot.outreach.facts.contact_facts`); replaceable in tests like `decide`."""
-    from bot.outreach.facts import contact_facts as read_facts
-    return read_facts(session, **kwargs)
 
 
 class Sender(Protocol):
@@ -104,7 +93,14 @@ class OutreachScheduler:
             report.planned = plan_contacts(session, self.policy, self.clock())
         for contact in self.claim():
             report.claimed += 1
-            outcome = self.process(contact)
+            try:
+                outcome = self.process(contact)
+            except Exception:  # noqa: BLE001 - one bad contact must not hold back the batch
+                logger.exception("outreach.contact_failed contact=%s", contact.id)
+                # Before anything was sent (facts or rules failed): not an attempt the caps count.
+                self._finish(contact, self.clock(), ATTEMPT_REFUSED, "internal_error", status=SCHEDULED,
+                             due_at=self.clock() + self.retry_backoff, detail="internal error (see the log)")
+                outcome = "failed"
             setattr(report, outcome, getattr(report, outcome) + 1)
         return report
 

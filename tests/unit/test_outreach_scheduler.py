@@ -259,3 +259,22 @@ def test_rasa_sender_raises_send_error_on_an_error_answer_or_no_server(rasa_stub
         RasaSender(url, "t").send(_contact())
     with pytest.raises(SendError, match="unreachable"):
         RasaSender("http://127.0.0.1:9", "t", timeout=1).send(_contact())
+
+
+def test_one_contact_whose_facts_cannot_be_read_does_not_hold_back_the_others(database, rules, monkeypatch):
+    add_contacts(database, 2)
+
+    def facts(session, **kwargs):
+        if kwargs["conversation_id"] == "telegram:0":
+            raise RuntimeError("corrupt summary")
+        return SimpleNamespace(**kwargs)
+
+    monkeypatch.setattr(scheduler_module, "contact_facts", facts)
+    sender = RecordingSender()
+    report = make(database, sender, Clock(START), retry_backoff=timedelta(minutes=5)).tick()
+    assert (report.sent, report.failed) == (1, 1)
+    broken, fine = rows(database, Contact)
+    assert (broken.status, broken.due_at, broken.claimed_by) == (SCHEDULED, START + timedelta(minutes=5), None)
+    assert fine.status == SENT and sender.calls == [fine.id]
+    assert [(a.outcome, a.rule) for a in rows(database, ContactAttempt) if a.contact_id == broken.id] == [
+        (ATTEMPT_REFUSED, "internal_error")]  # nothing was sent: not an attempt the caps count

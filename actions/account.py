@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import BorrowerAction, keep_verified, language, latest_text, say, services, verified_reference
+from actions.outreach import outreach_loan_reference
 from actions.plan_status import tell_plan
 from actions.statements import tell_arrears
 from actions.verification import verify_and_continue
@@ -31,13 +32,15 @@ class ActionShowArrears(BorrowerAction):
 
 
 class ActionStopContact(BorrowerAction):
-    """Record an opt-out from contact, whether or not the person is verified."""
+    """Record an opt-out from contact, whether or not the person is verified, with the channel it came
+    from (the contact rules honour it per channel). Right after a proactive message the person is not
+    verified again yet: the loan is the one the message was about (it was sent to that borrower's chat)."""
 
     def name(self) -> Text:
         return "action_stop_contact"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        reference = verified_reference(tracker)
+        reference = verified_reference(tracker) or outreach_loan_reference(tracker)
         with services().db.unit_of_work() as session:
             AccountRepository(session).record_opt_out(
                 tracker.sender_id, reference, tracker.get_latest_input_channel(), latest_text(tracker)

@@ -158,6 +158,8 @@ class BorrowerAction(Action, abc.ABC):
     and account-system failures answered politely."""
 
     _subclasses: list[type[BorrowerAction]] = []
+    # The assistant's opening comes first in a conversation, unless the action says who is writing itself.
+    opens_conversation = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -182,7 +184,7 @@ class BorrowerAction(Action, abc.ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         events: list[EventType] = []
-        if not tracker.get_slot("opened"):
+        if self.opens_conversation and not tracker.get_slot("opened"):
             say(dispatcher, "utter_opening")
             events.append(SlotSet("opened", True))
         try:

@@ -21,6 +21,7 @@ ROUTES: dict[str, str] = {
     **dict.fromkeys(("request_human", "complain", "dispute_debt", "legal_representation", "vulnerable",
                      "self_harm", "abuse", "legal_threat", "third_party"), "action_handoff"),
     "EXTERNAL_agent_handed_back": "action_agent_handed_back",
+    "EXTERNAL_outreach": "action_outreach",
 }
 
 

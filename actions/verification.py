@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import (
     BorrowerAction, accounts, keep_verified, is_verified, language, latest_text, say, services, today, utc_now,
 )
+from actions.outreach import tell_outreach_subject
 from actions.statements import next_step_after_arrears, tell_arrears
 from bot.accounts.source import AccountsUnavailable
 from bot.language import parse_date_of_birth, parse_loan_ref
@@ -104,11 +105,21 @@ async def verify_and_continue(dispatcher: CollectingDispatcher, tracker: Tracker
     """Verify from the latest message; once verified, state the account and ask the next question.
 
     Every action that needs a verified borrower calls this when the borrower is not
-    verified yet, so identity details are honoured whatever intent the NLU chose.
+    verified yet, so identity details are honoured whatever intent the NLU chose. After a
+    proactive message, what it was about is told instead (``actions.outreach``).
     """
     verified, events = await verify_or_prompt(dispatcher, tracker)
     if verified:
         reference = next(e["value"] for e in events if e.get("name") == "verified_loan_ref")
+        try:
+            told = tell_outreach_subject(dispatcher, tracker, reference)  # a proactive message's subject first
+        except AccountsUnavailable as error:
+            log.warning("outreach subject: account source unavailable: %s", error)
+            told = None
+        if told is not None:
+            return events + told
+        if tracker.get_slot("outreach_contact"):
+            events += [SlotSet("outreach_contact", None), SlotSet("outreach_reason", None)]
         try:
             tell_standing(dispatcher, reference, language(tracker))
             overdue = tell_arrears(dispatcher, reference, language(tracker))

@@ -30,6 +30,7 @@ class Expect(str, Enum):
 PROTECTED_INTENTS = frozenset({
     "request_human", "complain", "dispute_debt", "legal_representation", "vulnerable", "self_harm", "abuse",
     "legal_threat", "third_party", "wrong_person", "stop_contact", "EXTERNAL_agent_handed_back",
+    "EXTERNAL_outreach",
 })
 
 _IDENTITY_STEP = frozenset({"provide_identity", "ask_purpose", "bot_challenge"})
@@ -82,6 +83,8 @@ ASKS: dict[str, Expect] = {
     "utter_promise_refused": Expect.PROMISE,
     "utter_ask_recovery": Expect.RECOVERY,
     "utter_ask_confirm_again": Expect.CONFIRM,
+    # A proactive message asks for a reply; identity details in it are read as such.
+    "utter_outreach_notice": Expect.IDENTITY,
 }
 
 # After a side question mid-flow ("how much do I owe?", "are you a bot?"), the open question

@@ -1,6 +1,8 @@
 """A borrower's reply read against the question it answers, then by the classifier.
 
 Order (issue 10, "context-first reading"):
+0. An opt-out keyword on its own ("STOP", "退订", "TD", "stop messaging me") is `stop_contact`,
+   whatever the classifier or the step: the lender's messages promise that replying STOP stops them.
 1. Intents a person may always use (a person, a complaint, a dispute, self-harm...) are
    taken as classified: no expectation overrides them.
 2. When the reply satisfies what the last question expects (a date of birth after
@@ -33,6 +35,18 @@ PREFER_MIN = 0.15       # ... and never one the classifier barely considered
 MAX_OPTION = 3          # the negotiation shows at most three options
 DONT_KNOW = re.compile(r"(?i)\b(?:don'?t know|dunno|not sure|no idea|can'?t say|unsure|hard to say)\b"
                        r"|不知道|不清楚|说不准|不确定|不好说|没数|唔知")
+# The whole message, give or take politeness and punctuation: linear, no nested repetition.
+OPT_OUT = re.compile(
+    r"(?i)(?:please )?(?:stop|unsubscribe|td|t\.d\.|stop all|opt out"
+    r"|stop (?:messaging|texting|contacting|writing to|sending messages to) me"
+    r"|(?:do not|don't|dont) (?:message|text|contact) me(?: again| anymore)?"
+    r"|退订|退定|取消订阅|不要再给我发消息了?|不要再发消息了?|别再给我发消息了?|别再联系我了?|不要再联系我了?)"
+    r"(?: please)?[\s.!。！]{0,3}")
+
+
+def is_opt_out(text: str) -> bool:
+    """The message is only a request to stop messages ("STOP", "退订"), read without the classifier."""
+    return len(text) <= 60 and OPT_OUT.fullmatch(text.strip()) is not None
 
 
 @dataclass(frozen=True)
@@ -142,6 +156,8 @@ def understand(text: str, ranking: list[dict], step: Step | None, today: date, *
     ranked = _ranked(ranking)
     if classified is None:
         classified = ranking[0].get("name") if ranking else None
+    if is_opt_out(text):
+        return Understanding("stop_contact", classified, step, facts)
     if classified in PROTECTED_INTENTS or step is None:
         return Understanding(classified, classified, step, facts)
     answer = answer_intent(step, facts, text, today)

@@ -13,6 +13,11 @@ write that conversation for ever. Here the server issues the session:
   `user_uttered` always speaks for that conversation: a `session_id` sent by the client is
   ignored. A socket is only ever in the room of its own conversation.
 
+Every bot message carries `stamp`, the timestamp of its event in the tracker. The widget keeps the
+newest stamp it has shown and sends it as `last_seen` with its resume token; on resuming, the server
+sends the conversation's bot messages recorded after it (a proactive reminder or an agent's message
+sent while the page was closed) before anything else.
+
 Conversation ids are namespaced `web:<session id>`: the widget can only reach web
 conversations. Messages longer than `bot.messages.MAX_MESSAGE_CHARS` are answered here and
 never reach Rasa.
@@ -33,6 +38,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 import socketio
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from rasa.shared.core.events import BotUttered
 from sanic import Blueprint
 
 from bot.messages import PayloadError, RichMessage, parse_payload, too_long
@@ -69,6 +75,22 @@ class WidgetSocketIOOutput(SocketIOOutput):
     arguments, which raises after the reply went out and loses the turn.
     """
 
+    stamp: Optional[float] = None
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        """Send one bot event's message, each part stamped with the event's time (for replay)."""
+        stamp = message.pop("timestamp", None)
+        self.stamp = float(stamp) if isinstance(stamp, (int, float)) else None
+        try:
+            await super().send_response(recipient_id, message)
+        finally:
+            self.stamp = None
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        if self.stamp is not None and isinstance(response, dict):
+            response = {**response, "stamp": self.stamp}
+        await super()._send_message(socket_id, response)
+
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         try:
             message = parse_payload(json_message)
@@ -97,6 +119,7 @@ class WidgetSocketIOInput(SocketIOInput):
 
     redis_url: Optional[str] = None
     sessions: Optional[WidgetSessions] = None
+    app: Any = None  # the Sanic app, for Rasa's agent (its tracker store) when replaying
 
     @classmethod
     def name(cls) -> Text:
@@ -132,6 +155,10 @@ class WidgetSocketIOInput(SocketIOInput):
             manager.set_server(sio)
             sio.manager = manager
 
+        @blueprint.listener("after_server_start")
+        async def keep_app(app: Any, _loop: Any) -> None:
+            self.app = app
+
         # Registering again replaces Rasa's handlers for these two events.
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
@@ -150,6 +177,9 @@ class WidgetSocketIOInput(SocketIOInput):
             sio.enter_room(sid, room, namespace=namespace)  # sync in python-socketio 5.9
             confirm = {"session_id": issued.session_id, "resume_token": issued.token, "resumed": resumed}
             await sio.emit("session_confirm", confirm, room=sid, namespace=namespace)
+            last_seen = (data or {}).get("last_seen") if isinstance(data, dict) else None
+            if resumed and isinstance(last_seen, (int, float)) and not isinstance(last_seen, bool):
+                await self._replay(sid, room, float(last_seen))
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: Text, data: Any) -> None:
@@ -169,3 +199,17 @@ class WidgetSocketIOInput(SocketIOInput):
             await on_new_message(message)
 
         return blueprint
+
+    async def _replay(self, sid: Text, room: Text, last_seen: float) -> None:
+        """Send this socket the conversation's bot messages recorded after `last_seen`, in order."""
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        store = getattr(agent, "tracker_store", None)
+        if store is None:
+            return
+        tracker = await store.retrieve(room)
+        if tracker is None:
+            return
+        output = WidgetSocketIOOutput(self.sio, self.bot_message_evt)
+        for event in tracker.events:
+            if isinstance(event, BotUttered) and event.timestamp > last_seen:
+                await output.send_response(sid, event.message())

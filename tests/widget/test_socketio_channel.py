@@ -55,6 +55,12 @@ class Client:
         await self.sio.emit("session_request", {"resume_token": resume_token} if resume_token else {})
         return await asyncio.wait_for(self.confirmed.get(), 10)
 
+    async def connect_seen(self, resume_token: str, last_seen: float) -> dict:
+        """Resume as the widget does after a message was shown: with the newest stamp it saw."""
+        await self.sio.connect(self.url, transports=["polling"])
+        await self.sio.emit("session_request", {"resume_token": resume_token, "last_seen": last_seen})
+        return await asyncio.wait_for(self.confirmed.get(), 10)
+
     async def say(self, text: str, **extra: Any) -> None:
         await self.sio.emit("user_uttered", {"message": text, **extra})
 

@@ -622,6 +622,12 @@
   }
 
   function onBotUttered(raw) {
+    // `stamp`: the message's time in the conversation's record. The newest one shown is sent back
+    // on resuming, and the server replays what came after it (a reminder sent while the page was closed).
+    var stamp = raw && typeof raw.stamp === "number" ? raw.stamp : null;
+    var seen = Number(storeGet("seen") || 0);
+    if (stamp !== null && stamp < seen) return;  // shown already (the parts of one message share a stamp)
+    if (stamp !== null) storeSet("seen", String(stamp));
     var message = normaliseIncoming(raw);
     if (!message) return;
     showTyping(false);
@@ -645,7 +651,8 @@
       sessionReady = false;
       // Read at the moment of asking: another tab of the site may have rotated it since.
       var token = storeGet("token");
-      socket.emit("session_request", token ? { resume_token: token } : {});
+      var seen = Number(storeGet("seen") || 0);
+      socket.emit("session_request", token ? (seen ? { resume_token: token, last_seen: seen } : { resume_token: token }) : {});
     });
     socket.on("session_confirm", function (confirmed) {
       confirmed = obj(confirmed);
@@ -657,6 +664,7 @@
         saveTranscript();
         renderTranscript();
       }
+      if (!confirmed.resumed) storeRemove("seen");  // a new conversation: nothing of it seen yet
       sessionId = confirmed.session_id;
       storeSet("token", confirmed.resume_token);
       sessionReady = true;

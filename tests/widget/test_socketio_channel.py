@@ -4,12 +4,17 @@ sessions, a socket bound to its own conversation, every payload shape, the lengt
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pytest
 import socketio
 from rasa.core.channels.channel import UserMessage
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
 from bot.messages import MAX_MESSAGE_CHARS
@@ -244,3 +249,45 @@ async def test_every_custom_payload_of_the_domain_reaches_the_widget_as_one_even
     arrived = await borrower.next()
     assert arrived["text"] == payload["text"] and arrived.get("links", []) == payload.get("links", [])
     assert await borrower.nothing_arrives()
+
+
+# A bot message sent while the borrower's page was closed (a reminder, an agent's message) is shown the
+# next time they open it: on resuming, the server replays the tracker's bot messages after the newest one
+# the widget saw (`last_seen`, the `stamp` of each bot message). Here, not in a file of its own: the
+# widget's browser tests hold Playwright's loop for the session, and an async test after them cannot run.
+async def test_a_message_sent_while_the_page_was_closed_is_shown_on_reopening(widget_server):
+    store = InMemoryTrackerStore(Domain.empty())
+
+    def answer(message):
+        return [{"text": f"You said: {message.text}", "timestamp": time.time()}]
+
+    _, agent, client = await widget_server(reply=answer)
+    agent.tracker_store = store
+    page = client()
+    issued = await page.connect()
+    room = "web:" + issued["session_id"]
+    await page.say("hi")
+    seen = await page.next()
+    assert seen["text"] == "You said: hi" and isinstance(seen["stamp"], float)
+    await page.sio.disconnect()
+
+    # What the tracker holds: the turn the page saw, then a reminder sent while it was closed.
+    tracker = DialogueStateTracker(room, slots=[])
+    tracker.update(UserUttered("hi", timestamp=seen["stamp"] - 1))
+    tracker.update(BotUttered("You said: hi", timestamp=seen["stamp"]))
+    tracker.update(BotUttered("Hello, this is the automated assistant. Reply here to continue.",
+                              timestamp=seen["stamp"] + 60))
+    await store.save(tracker)
+
+    reopened = client()
+    resumed = await reopened.connect_seen(issued["resume_token"], seen["stamp"])
+    assert resumed["resumed"] is True
+    replayed = await reopened.next()
+    assert replayed["text"].startswith("Hello, this is the automated assistant")
+    assert replayed["stamp"] == seen["stamp"] + 60
+    assert await reopened.nothing_arrives()  # what the page had shown is not sent again
+
+    # Without `last_seen` (an older widget) nothing is replayed: the page shows what it stored.
+    again = client()
+    await again.connect(resume_token=resumed["resume_token"])
+    assert await again.nothing_arrives()

@@ -13,11 +13,11 @@ from bot.outreach.account_view import OutreachView, PastContact
 from bot.outreach.models import AGENT_PAUSE, BREATHING_SPACE
 from bot.outreach.rules import zone_of
 
-REASONS = {"promise_reminder": "Reminder before a promised payment",
-           "instalment_reminder": "Reminder before an instalment",
-           "missed_promise": "Follow-up after a missed promise",
-           "missed_instalment": "Follow-up after a missed instalment",
-           "reengagement": "Re-engagement after an unfinished conversation"}
+REASONS = {"promise_reminder": "Reminder: promise due",
+           "instalment_reminder": "Reminder: instalment due",
+           "missed_promise": "Follow-up: missed promise",
+           "missed_instalment": "Follow-up: missed instalment",
+           "reengagement": "Re-engagement: unfinished talk"}
 CHANNELS = {"telegram": "Telegram", "socketio": "Web chat"}
 RULES = {"opted_out": "the borrower opted out of this channel",
          "not_own_chat": "not the verified borrower's own chat",
@@ -103,12 +103,14 @@ def _channel(channel: str) -> str:
 
 
 def _when(moment: datetime, time_zone: str | None) -> dict[str, str | None]:
-    """The instant in the borrower's zone when known ("2026-12-02 09:00 Asia/Shanghai") and in UTC."""
+    """The instant in the borrower's zone when known ("2026-12-02 09:00 Asia/Shanghai", also as its
+    wall time and zone apart) and in UTC."""
     aware = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
     zone = zone_of(time_zone)
-    local = f"{aware.astimezone(zone):%Y-%m-%d %H:%M} {time_zone}" if zone is not None else None
-    return {"at": aware.isoformat(timespec="seconds").replace("+00:00", "Z"), "local": local,
-            "utc": _utc_text(aware)}
+    wall = f"{aware.astimezone(zone):%Y-%m-%d %H:%M}" if zone is not None else None
+    return {"at": aware.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "local": f"{wall} {time_zone}" if wall else None, "local_time": wall,
+            "zone": time_zone if wall else None, "utc": _utc_text(aware)}
 
 
 def _utc_text(moment: datetime) -> str:

@@ -80,11 +80,11 @@ def test_the_section_says_outreach_is_active_then_lists_the_next_contacts_in_loc
     assert data["scheduled_total"] == 2
     soon, later = data["next"]
     assert (soon["reason"], soon["channel"], soon["retried"]) == (
-        "Reminder before a promised payment", "Telegram", True)
+        "Reminder: promise due", "Telegram", True)
     due = NOW.replace(minute=0, second=0, microsecond=0) + timedelta(hours=5)
     shanghai = due + timedelta(hours=8)  # no DST in China
     assert soon["local"] == f"{shanghai:%Y-%m-%d %H:%M} Asia/Shanghai" and soon["utc"] == f"{due:%Y-%m-%d %H:%M} UTC"
-    assert (later["reason"], later["channel"], later["local"]) == ("Reminder before an instalment", "Web chat", None)
+    assert (later["reason"], later["channel"], later["local"]) == ("Reminder: instalment due", "Web chat", None)
 
 
 def test_the_latest_contacts_say_what_became_of_each_and_the_rule_in_words(client, followed_up):
@@ -98,7 +98,7 @@ def test_the_latest_contacts_say_what_became_of_each_and_the_rule_in_words(clien
         ("Dropped, no longer due", "the promise or plan changed before it was due"),
     ]
     assert latest[0]["moved_to"]["utc"] == outreach(client, escalation_id)["next"][0]["utc"]
-    assert latest[1]["reason"] == "Follow-up after a missed promise" and latest[1]["tone"] == "bad"
+    assert latest[1]["reason"] == "Follow-up: missed promise" and latest[1]["tone"] == "bad"
 
 
 def test_a_loan_never_followed_up_has_empty_lists_and_is_active(client, database):

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.outreach.holds import holds_in_force, naive_utc
+from bot.outreach.planner import NO_LONGER_DUE as PLANNER_DROP
 from bot.outreach.models import (
     ATTEMPT_FAILED, ATTEMPT_REFUSED, ATTEMPT_SENT, DROPPED, FAILED, SCHEDULED, Contact, ContactAttempt,
 )
@@ -81,7 +82,7 @@ def outreach_view(session: Session, loan_reference: str, now: datetime) -> Outre
 
 
 def _latest(session: Session, loan_reference: str) -> tuple[PastContact, ...]:
-    """Every attempt (the send log) and every contact the planner dropped unsent, merged by time."""
+    """Every attempt (the send log) and every contact the planner dropped, merged by time."""
     attempts = session.execute(
         select(ContactAttempt, Contact).join(Contact, Contact.id == ContactAttempt.contact_id)
         .where(ContactAttempt.loan_reference == loan_reference)
@@ -96,7 +97,7 @@ def _latest(session: Session, loan_reference: str) -> tuple[PastContact, ...]:
              for attempt, contact in attempts]
     planner_drops = session.execute(
         select(Contact).where(Contact.loan_reference == loan_reference, Contact.status == DROPPED,
-                              Contact.attempts == 0)
+                              Contact.outcome == PLANNER_DROP)
         .order_by(Contact.due_at.desc(), Contact.id.desc()).limit(LATEST_CONTACTS)
     ).scalars().all()
     lines += [PastContact(at=c.due_at, time_zone=c.time_zone, reason=c.reason, channel=c.channel,
@@ -109,8 +110,9 @@ def _attempt_line(attempt: ContactAttempt, contact: Contact, is_last: bool) -> P
     if attempt.outcome == ATTEMPT_SENT:
         outcome = SENT
     elif attempt.outcome == ATTEMPT_REFUSED:
-        # A refusal without a later time dropped the contact; this is then its last attempt.
-        outcome = DROPPED_BY_RULE if is_last and contact.status == DROPPED else RESCHEDULED
+        # A refusal without a later time dropped the contact: its last attempt, the rule kept as outcome.
+        dropped = is_last and contact.status == DROPPED and contact.outcome == attempt.rule
+        outcome = DROPPED_BY_RULE if dropped else RESCHEDULED
         if outcome == RESCHEDULED and is_last and contact.status == SCHEDULED:
             moved_to = contact.due_at
     elif attempt.outcome == ATTEMPT_FAILED:

@@ -15,10 +15,10 @@ from bot.config import load_settings
 from bot.handoff.accounts import create_account
 from bot.lifecycle.models import AccountEvent
 from bot.outreach.facts import contact_facts
-from bot.outreach.models import AGENT_PAUSE, BREATHING_SPACE, OutreachHold
+from bot.outreach.models import AGENT_PAUSE, BREATHING_SPACE, DROPPED, OutreachHold
 from channels.console import console_router
 from channels.console.rasa_api import RasaConversations
-from tests.handoff.account_rows import CONVERSATION, LOAN, fill_outreach, loan, verified_escalation
+from tests.handoff.account_rows import CONVERSATION, LOAN, contact, fill_outreach, loan, verified_escalation
 from tests.handoff.test_console_api import PASSWORD, FakeRasa, sign_in
 
 NOW = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -99,6 +99,19 @@ def test_the_latest_contacts_say_what_became_of_each_and_the_rule_in_words(clien
     ]
     assert latest[0]["moved_to"]["utc"] == outreach(client, escalation_id)["next"][0]["utc"]
     assert latest[1]["reason"] == "Follow-up: missed promise" and latest[1]["tone"] == "bad"
+
+
+def test_a_contact_moved_by_a_rule_then_no_longer_due_reads_as_both(client, database):
+    with database.unit_of_work() as session:
+        loan(session)
+        contact(session, "promise:9:before:1", "promise_reminder", NOW - timedelta(hours=1), status=DROPPED,
+                attempts=[(NOW - timedelta(hours=3), "refused", "cap:per_day")], outcome="no longer due")
+    escalation_id = verified_escalation(database)
+    sign_in(client, "ada")
+    latest = outreach(client, escalation_id)["latest"]
+    assert [(c["label"], c["why"]) for c in latest] == [
+        ("Dropped, no longer due", "the promise or plan changed before it was due"),
+        ("Refused, moved later", "daily contact limit reached")]
 
 
 def test_a_loan_never_followed_up_has_empty_lists_and_is_active(client, database):

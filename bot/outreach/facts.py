@@ -15,9 +15,8 @@ from sqlalchemy.orm import Session
 from bot.accounts.models import ContactOptOut
 from bot.handoff.models import CLOSED, Escalation
 from bot.negotiation.policy import OutreachRules
-from bot.outreach.models import (
-    AGENT_PAUSE, ATTEMPT_FAILED, ATTEMPT_SENT, BREATHING_SPACE, ContactAttempt, OutreachHold,
-)
+from bot.outreach.holds import holds_in_force
+from bot.outreach.models import ATTEMPT_FAILED, ATTEMPT_SENT, BREATHING_SPACE, ContactAttempt, OutreachHold
 from bot.outreach.rules import ContactFacts
 from bot.verification.models import VerifiedSession
 
@@ -25,7 +24,6 @@ DISPUTE_REASONS = frozenset({"dispute_debt", "complain"})
 VULNERABLE_REASONS = frozenset({"vulnerable", "self_harm"})
 VULNERABLE_LOOKBACK = timedelta(days=365)
 ATTEMPT_LOOKBACK = timedelta(days=7)
-HOLD_PRECEDENCE = (BREATHING_SPACE, AGENT_PAUSE)  # the regulated hold is named first when both apply
 
 
 def contact_facts(session: Session, *, loan_reference: str, channel: str, conversation_id: str,
@@ -133,18 +131,8 @@ def _parsed(value: object) -> datetime | None:
 
 
 def _hold_in_force(session: Session, loan_reference: str, now: datetime) -> str | None:
-    kinds = set(session.execute(
-        select(OutreachHold.kind).where(
-            OutreachHold.loan_reference == loan_reference,
-            OutreachHold.starts_at <= now,
-            or_(OutreachHold.ends_at.is_(None), OutreachHold.ends_at > now),
-            or_(OutreachHold.lifted_at.is_(None), OutreachHold.lifted_at > now),
-        )
-    ).scalars())
-    for kind in HOLD_PRECEDENCE:
-        if kind in kinds:
-            return kind
-    return next(iter(sorted(kinds)), None)
+    holds = holds_in_force(session, loan_reference, now)
+    return holds[0].kind if holds else None
 
 
 def _naive_utc(moment: datetime) -> datetime:

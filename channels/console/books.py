@@ -24,8 +24,11 @@ PLAN_STATES = {"pending": ("Pending first payment", "info"), "active": ("On trac
                "completed": ("Completed", "good"), "superseded": ("Replaced by a later plan", "neutral")}
 NOT_RECONCILED = ("Awaiting first reconciliation", "neutral")
 PAYMENT_STATES = {"succeeded": ("Succeeded", "good"), "failed": ("Failed", "bad"), "returned": ("Returned", "bad")}
-STATES_BY_SUBJECT = {"promise": PROMISE_STATES, "agreement": PLAN_STATES, "payment": PAYMENT_STATES}
-SUBJECTS = {"promise": "Promise", "agreement": "Plan", "payment": "Payment", "loan": "Loan"}
+OUTREACH_STATES = {"active": ("Active", "good"), "paused": ("Paused", "warn"),
+                   "breathing_space": ("Breathing space", "warn")}
+STATES_BY_SUBJECT = {"promise": PROMISE_STATES, "agreement": PLAN_STATES, "payment": PAYMENT_STATES,
+                     "outreach": OUTREACH_STATES}
+SUBJECTS = {"promise": "Promise", "agreement": "Plan", "payment": "Payment", "loan": "Loan", "outreach": "Outreach"}
 CAUSES = {"payment": "payment", "rule": "rule", "feed": "payment feed", "operator": "operator"}
 COMPONENTS = {"fee": "fees", "late_fee": "late fees", "penalty_interest": "penalty interest",
               "interest": "interest", "principal": "principal", "unapplied": "unapplied credit"}
@@ -139,8 +142,11 @@ def _payment_row(payment: PaymentLine, money) -> dict[str, Any]:
 
 
 def _subject_names(books: AccountBooks, money) -> dict[tuple[str, str], str]:
-    """Promises are named by their row id in state changes: say which promise that is instead."""
-    return {("promise", str(p.id)): f"Promise of {money(p.amount)} due {_day(p.due_on)}" for p in books.promises}
+    """Promises are named by their row id in state changes: say which promise that is instead; the
+    outreach of the loan is named by the loan, which the panel already shows."""
+    names = {("promise", str(p.id)): f"Promise of {money(p.amount)} due {_day(p.due_on)}" for p in books.promises}
+    names[("outreach", books.loan_reference)] = "Outreach"
+    return names
 
 
 def _change_row(change: StateChange, names: dict[tuple[str, str], str]) -> dict[str, Any]:

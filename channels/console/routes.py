@@ -25,14 +25,21 @@ import anyio.to_thread
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
 
 from bot.config import Settings
 from bot.handoff.account_view import account_books
 from bot.handoff.accounts import account_named, authenticate, end_sessions, is_disabled, normalise_username
-from bot.handoff.models import SUPERVISOR, WAITING, Escalation
+from bot.accounts.models import Loan
+from bot.handoff.models import CLOSED, SUPERVISOR, WAITING, Escalation
 from bot.handoff.queue import OUTCOMES, EscalationQueue, NotAllowed, approved_offer_of, may_approve, summary_of
+from bot.negotiation import load_policy
+from bot.outreach.account_view import outreach_view
+from bot.outreach.facts import breathing_space_hold
+from bot.outreach.holds import AlreadyPaused, NotPaused, pause_outreach, record_breathing_space, resume_outreach
 from bot.storage import Database
 from channels.console.books import books_json, not_available
+from channels.console.outreach import outreach_json
 from channels.console.rasa_api import RasaConversations, RasaUnavailable
 from channels.console.sessions import LOGIN_COOKIE, SESSION_COOKIE, ConsoleSession, SessionSigner, csrf_ok
 from channels.console.throttle import SignInThrottle
@@ -98,7 +105,7 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     secure_cookie = settings.environment == "production"
     throttle = throttle or SignInThrottle()
-    state: dict[str, Any] = {"db": db, "rasa": rasa, "sign_in_threads": None}
+    state: dict[str, Any] = {"db": db, "rasa": rasa, "sign_in_threads": None, "policy": None}
 
     def database() -> Database:
         if state["db"] is None:
@@ -109,6 +116,11 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
         if state["rasa"] is None:
             state["rasa"] = RasaConversations(settings.rasa_url, settings.rasa_api_token)
         return state["rasa"]
+
+    def outreach_rules():
+        if state["policy"] is None:
+            state["policy"] = load_policy(settings.policy_path)
+        return state["policy"].outreach
 
     def signed_in(request: Request) -> Agent | None:
         session: ConsoleSession | None = signer.read(request.cookies.get(SESSION_COOKIE))
@@ -156,6 +168,17 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
                 return step(queue, escalation)
             except NotAllowed as exc:
                 raise HTTPException(403, str(exc)) from exc
+
+    def verified_loan(s, escalation_id: int, agent: Agent) -> Loan:
+        """The loan of an escalation the agent may read, once the borrower verified (outreach changes need one)."""
+        summary = summary_of(visible_to(agent, EscalationQueue(s).get(escalation_id)))
+        loan_ref = summary.get("loan_ref")
+        if not summary.get("verified") or not loan_ref:
+            raise HTTPException(409, "the borrower has not verified: no loan is linked to this conversation")
+        loan = s.execute(select(Loan).where(Loan.reference == loan_ref)).scalar_one_or_none()
+        if loan is None:
+            raise HTTPException(404, f"no loan {loan_ref} in the books")
+        return loan
 
     def text_field(body: dict[str, Any], key: str = "text") -> str:
         text = str(body.get(key) or "").strip()
@@ -273,7 +296,8 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
     def escalation_books(escalation_id: int, agent: Agent = Depends(api_agent)) -> dict:
         """The verified borrower's promises, plans, payments and state changes, for whoever may read the escalation."""
         with database().unit_of_work() as s:
-            summary = summary_of(visible_to(agent, EscalationQueue(s).get(escalation_id)))
+            escalation = visible_to(agent, EscalationQueue(s).get(escalation_id))
+            summary = summary_of(escalation)
             loan_ref = summary.get("loan_ref")
             if not summary.get("verified") or not loan_ref:
                 return not_available("Not verified: the borrower has not proved who they are, "
@@ -282,7 +306,49 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
             books = account_books(s, loan_ref, today)
             if books is None:
                 return not_available(f"No loan {loan_ref} in the books.", loan_ref)
-            return books_json(books, today)
+            data = books_json(books, today)
+            data["outreach"] = outreach_json(outreach_view(s, loan_ref, _now()), handoff_open=escalation.status != CLOSED)
+            return data
+
+    # Outreach: any agent who may read the escalation may pause or resume; a breathing space is a
+    # supervisor's call (it names a law and cannot be lifted from the console).
+    @router.post("/api/escalations/{escalation_id}/outreach/pause")
+    def outreach_pause(escalation_id: int, body: dict[str, Any] = Body(...),
+                       agent: Agent = Depends(changing_agent)) -> dict:
+        note = text_field(body, "note")
+        with database().unit_of_work() as s:
+            loan = verified_loan(s, escalation_id, agent)
+            try:
+                pause_outreach(s, loan.reference, by=agent.username, note=note, now=_now())
+            except AlreadyPaused as exc:
+                raise HTTPException(409, str(exc)) from exc
+        return {"ok": True}
+
+    @router.post("/api/escalations/{escalation_id}/outreach/resume")
+    def outreach_resume(escalation_id: int, agent: Agent = Depends(changing_agent)) -> dict:
+        with database().unit_of_work() as s:
+            loan = verified_loan(s, escalation_id, agent)
+            try:
+                resume_outreach(s, loan.reference, by=agent.username, now=_now())
+            except NotPaused as exc:
+                raise HTTPException(409, str(exc)) from exc
+        return {"ok": True}
+
+    @router.post("/api/escalations/{escalation_id}/outreach/breathing-space")
+    def outreach_breathing_space(escalation_id: int, agent: Agent = Depends(changing_agent)) -> dict:
+        if not agent.is_supervisor:
+            raise HTTPException(403, "only a supervisor records a breathing space")
+        rules = outreach_rules()
+        with database().unit_of_work() as s:
+            loan = verified_loan(s, escalation_id, agent)
+            now = _now()
+            try:
+                hold = breathing_space_hold(s, loan.reference, loan.borrower.jurisdiction, rules, now,
+                                            created_by=agent.username)
+            except ValueError as exc:
+                raise HTTPException(409, str(exc)) from exc
+            record_breathing_space(s, hold, by=agent.username, now=now)
+            return {"ok": True, "ends_at": _iso(hold.ends_at)}
 
     @router.post("/api/escalations/{escalation_id}/claim")
     def claim(escalation_id: int, agent: Agent = Depends(changing_agent)) -> dict:

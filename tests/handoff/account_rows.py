@@ -10,6 +10,9 @@ from bot.accounts.models import Borrower, Loan, Payment, PaymentStatus
 from bot.agreements.models import Agreement, PromiseToPay
 from bot.handoff.queue import EscalationQueue
 from bot.lifecycle.models import AccountEvent, PaymentAllocation, PlanStanding
+from bot.outreach.models import (
+    ATTEMPT_REFUSED, ATTEMPT_SENT, DROPPED, SCHEDULED, SENT, Contact, ContactAttempt,
+)
 
 LOAN = "HCF-9001"
 CONVERSATION = "web:" + "ab" * 32  # the borrower's widget credential: never in a console response
@@ -117,3 +120,36 @@ def fill_books(session, today: date) -> Loan:
     event(session, "agreement", "AGR-20260901-CUR002", "active", "in_arrears", "rule",
           "lifecycle.plan_arrears_after_days@2026.1", day(-9))
     return loan_row
+
+
+def contact(session, key: str, reason: str, due_at: datetime, *, status: str = SCHEDULED, channel: str = "telegram",
+            time_zone: str | None = "Asia/Shanghai", attempts: list[tuple[datetime, str, str | None]] = (),
+            outcome: str | None = None) -> Contact:
+    """One scheduled contact as the planner writes it, with the scheduler's attempts (at, outcome, rule)."""
+    row = Contact(key=key, loan_reference=LOAN, conversation_id=CONVERSATION, channel=channel, reason=reason,
+                  subject=key.rsplit(":", 2)[0], language="zh", time_zone=time_zone, jurisdiction="CN",
+                  due_at=due_at, status=status, attempts=len(attempts), outcome=outcome,
+                  sent_at=attempts[-1][0] if status == SENT else None, created_at=due_at - timedelta(days=3))
+    session.add(row)
+    session.flush()
+    for at, result, rule in attempts:
+        session.add(ContactAttempt(contact_id=row.id, loan_reference=LOAN, conversation_id=CONVERSATION,
+                                   channel=channel, attempted_at=at, outcome=result, rule=rule))
+    session.flush()
+    return row
+
+
+def fill_outreach(session, now: datetime) -> None:
+    """A loan's follow-up around `now` (naive UTC): two contacts ahead (one moved out of quiet hours, one
+    for a borrower whose zone is unknown) and, behind, one sent, one dropped by a rule, one no longer due."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    contact(session, "promise:1:before:1", "promise_reminder", hour + timedelta(hours=5),
+            attempts=[(hour - timedelta(hours=2), ATTEMPT_REFUSED, "quiet_hours:CN")])
+    contact(session, "agreement:AGR-20260901-CUR002:3:before:3", "instalment_reminder", hour + timedelta(days=17),
+            channel="socketio", time_zone=None)
+    contact(session, "promise:2:before:1", "promise_reminder", hour - timedelta(days=3), status=SENT,
+            attempts=[(hour - timedelta(days=3), ATTEMPT_SENT, None)])
+    contact(session, "promise:2:missed", "missed_promise", hour - timedelta(days=1), status=DROPPED,
+            attempts=[(hour - timedelta(days=1), ATTEMPT_REFUSED, "handoff_open")], outcome="handoff_open")
+    contact(session, "promise:3:before:1", "promise_reminder", hour - timedelta(days=5), status=DROPPED,
+            outcome="no longer due")

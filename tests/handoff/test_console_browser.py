@@ -27,7 +27,7 @@ from bot.storage.schema import migrate
 from channels.web.app import create_app
 from tests.conftest import PROJECT_ROOT
 from tests.e2e.stack import MODEL, VENV_BIN, Stack, free_port
-from tests.handoff.account_rows import CONVERSATION, LOAN, fill_books, verified_escalation
+from tests.handoff.account_rows import CONVERSATION, LOAN, fill_books, fill_outreach, verified_escalation
 from tests.integration.require import require
 
 pytestmark = pytest.mark.slow
@@ -241,6 +241,7 @@ def books_console(tmp_path, monkeypatch):
         with database.unit_of_work() as session:
             create_account(session, "kim", "Kim", "agent", PASSWORD)
             fill_books(session, datetime.now(timezone.utc).date())
+            fill_outreach(session, datetime.now(timezone.utc).replace(tzinfo=None))
         escalation_id = verified_escalation(database)
         with database.unit_of_work() as session:
             escalation = EscalationQueue(session).get(escalation_id)
@@ -289,5 +290,30 @@ def test_the_account_panel_shows_the_plan_standing_first_then_the_history(books_
                       ["badge tone-good", "true", "Kept"], ["badge tone-bad", "true", "Broken"]]
     assert CONVERSATION[4:] not in page.content()
 
+    # Outreach: where it stands first, then what is due (borrower's time and UTC) and what became of the latest.
+    outreach = page.locator("#outreach")
+    outreach.locator(".headline", has_text="Outreach active").wait_for()
+    assert outreach.bounding_box()["y"] < page.locator("#books-payments").bounding_box()["y"]
+    upcoming = page.locator("table.outreach-next")
+    assert upcoming.locator("th").all_inner_texts() == ["Due", "Reason", "Channel"]
+    assert "Asia/Shanghai" in upcoming.locator("tr").nth(1).inner_text()
+    assert "borrower's zone unknown" in upcoming.locator("tr").nth(2).inner_text()
+    latest = page.locator("table.outreach-latest")
+    assert "quiet hours (CN rules)" in latest.inner_text()
+    assert "the conversation was with a person (handoff open)" in latest.inner_text()
+    assert page.locator("#outreach-resume").is_hidden()
+
+    page.fill("#outreach-note", "<script>window.__pwned=1</script> Borrower in hospital, call after 10 Jan")
+    page.click("#outreach-pause button[type=submit]")
+    outreach.locator(".headline", has_text="Outreach paused by kim until lifted").wait_for()
+    assert "<script>window.__pwned=1</script> Borrower in hospital" in outreach.locator(".headline").inner_text()
+    assert outreach.locator("script").count() == 0 and page.evaluate("window.__pwned") is None
+    assert page.locator("#outreach-resume").is_visible() and page.locator("#outreach-pause").is_hidden()
+    page.locator("table.changes tr", has_text="operator: kim").wait_for()
+
     BOOKS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(BOOKS_SCREENSHOT))
+
+    page.click("#outreach-resume")
+    outreach.locator(".headline", has_text="Outreach active").wait_for()
+    assert page.locator("#outreach-pause").is_visible()

@@ -335,6 +335,7 @@
       clear(booksSummary);
       clear(booksHistory);
       root.classList.toggle("books-unavailable", !data.available);
+      renderOutreach(data);
       if (!data.available) { booksSummary.appendChild(el("p", data.why, "empty")); return; }
       booksSummary.appendChild(headline("Current plan", data.summary.plan, "No plan agreed yet."));
       booksSummary.appendChild(headline("Open promise", data.summary.promise, "No open promise."));
@@ -370,6 +371,76 @@
                   change.from ? [badge(change.from), arrow, badge(change.to)] : [small("new "), badge(change.to)],
                   change.cause];
         }), "No changes of state recorded yet."));
+    }
+
+    // ---- outreach: where it stands first, then what is due and what became of the latest ----
+    var outreachBox = document.getElementById("outreach");
+    var outreachStatus = document.getElementById("outreach-status");
+    var outreachLists = document.getElementById("outreach-lists");
+    var outreachError = document.getElementById("outreach-error");
+    var pauseForm = document.getElementById("outreach-pause");
+    var resumeButton = document.getElementById("outreach-resume");
+    var breathingButton = document.getElementById("outreach-breathing");
+
+    function when(item) {
+      // The borrower's wall clock when their zone is known, and always UTC (the schedule's clock).
+      return item.local ? [item.local_time, small(item.zone), small(item.utc)]
+        : [item.utc, small("borrower's zone unknown")];
+    }
+
+    function renderOutreach(data) {
+      var outreach = data.available ? data.outreach : null;
+      outreachBox.hidden = !outreach;
+      if (!outreach) { return; }
+      clear(outreachStatus);
+      var status = el("div", null, "headline tone-" + outreach.status.tone);
+      var line = el("p", null, "headline-text");
+      line.appendChild(badge(outreach.status));
+      line.appendChild(el("span", outreach.status.text));
+      status.appendChild(line);
+      outreach.status.notes.forEach(function (note) { status.appendChild(el("p", note, "minor")); });
+      outreachStatus.appendChild(status);
+      pauseForm.hidden = outreach.paused_by_agent;
+      resumeButton.hidden = !outreach.paused_by_agent;
+
+      clear(outreachLists);
+      outreachLists.appendChild(ledger("outreach-next",
+        outreach.scheduled_total > outreach.next.length
+          ? "Next contacts (soonest " + outreach.next.length + " of " + outreach.scheduled_total + ")" : "Next contacts",
+        [["Due", "date"], ["Reason"], ["Channel"]],
+        outreach.next.map(function (item) {
+          return [when(item), [item.reason, item.retried ? small("moved after a refusal or failed send") : null],
+                  item.channel];
+        }), "Nothing scheduled."));
+      outreachLists.appendChild(ledger("outreach-latest", "Latest contacts",
+        [["When", "date"], ["Reason"], ["Outcome"]],
+        outreach.latest.map(function (item) {
+          return [when(item), [item.reason, small(item.channel)],
+                  [badge(item), item.why ? small(item.why) : null,
+                   item.moved_to ? small("now due " + (item.moved_to.local || item.moved_to.utc)) : null]];
+        }), "No contact sent or refused yet."));
+    }
+
+    function outreachAction(path, payload) {
+      outreachError.textContent = "";
+      return api("POST", "/api/escalations/" + id + "/outreach/" + path, payload)
+        .then(function () { lastBooks = ""; return refreshBooks(); })
+        .catch(function (error) { outreachError.textContent = error.message; throw error; });
+    }
+
+    pauseForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var note = document.getElementById("outreach-note");
+      if (!note.value.trim()) { outreachError.textContent = "Say why outreach is paused (an internal note)."; return; }
+      outreachAction("pause", { note: note.value }).then(function () { note.value = ""; }, function () {});
+    });
+    resumeButton.addEventListener("click", function () { outreachAction("resume").catch(function () {}); });
+    if (breathingButton) {
+      breathingButton.addEventListener("click", function () {
+        if (window.confirm("Record a breathing space? No proactive contact until it ends; it cannot be lifted here.")) {
+          outreachAction("breathing-space").catch(function () {});
+        }
+      });
     }
 
     function refreshBooks() {

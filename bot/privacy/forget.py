@@ -26,6 +26,7 @@ from bot.agreements.models import Agreement, OfferRecord, PromiseToPay
 from bot.handoff.models import CLOSED, Escalation, EscalationNote
 from bot.language.references import parse_loan_ref
 from bot.lifecycle.models import AccountEvent, PlanStanding
+from bot.outreach.models import CLAIMED, DROPPED, SCHEDULED, Contact, ContactAttempt, OutreachHold
 from bot.privacy.minimal import (
     ERASED_ON_REQUEST, ERASED_TEXT, erased_acceptance, erased_name, is_erased_name, is_pseudonym,
     minimal_agreement_terms, minimal_summary, new_pseudonym, summary_needs_scrub,
@@ -43,9 +44,10 @@ WIDGET_SESSIONS = sql_table("widget_sessions", sql_column("session_id"))
 
 # Every table with a conversation_id that is kept (in minimal form) after a forget.
 CONVERSATION_TABLES = (VerificationAttempt, VerifiedSession, OfferRecord, PromiseToPay, Agreement, ContactOptOut,
-                       Escalation)
+                       Escalation, Contact, ContactAttempt)
 # Tables whose rows name one loan in `loan_reference`.
-LOAN_TABLES = (VerificationAttempt, VerifiedSession, OfferRecord, PromiseToPay, Agreement, ContactOptOut)
+LOAN_TABLES = (VerificationAttempt, VerifiedSession, OfferRecord, PromiseToPay, Agreement, ContactOptOut, Contact,
+               ContactAttempt)
 
 
 class UnknownReference(LookupError):
@@ -130,6 +132,8 @@ def forget(database: Database, tracker: TrackerEvents, reference: str, *, now: d
     report.erased("widget sessions", counts["widget_sessions"])
     report.erased("conversation ids in kept records", counts["pseudonymised"], "replaced by pseudonyms")
     report.erased("open escalations, closed", counts["closed"], f"outcome {ERASED_ON_REQUEST}")
+    report.erased("scheduled follow-up messages, dropped", counts["contacts_dropped"])
+    report.erased("outreach pause notes", counts["outreach_notes"])
 
     erased_anything = report.erased_anything
     with database.unit_of_work() as session:
@@ -151,7 +155,7 @@ def forget(database: Database, tracker: TrackerEvents, reference: str, *, now: d
 def _erase_in_app_database(session: Session, borrower: Borrower, references: list[str], linked: set[str],
                            now: datetime) -> dict[str, int]:
     counts = dict.fromkeys(("borrower", "agreements", "opt_out_texts", "summaries", "notes", "widget_sessions",
-                            "pseudonymised", "closed", "shared"), 0)
+                            "pseudonymised", "closed", "shared", "contacts_dropped", "outreach_notes"), 0)
     if not (is_erased_name(borrower.full_name) and borrower.date_of_birth == ERASED_DATE_OF_BIRTH):
         borrower.full_name = borrower.full_name if is_erased_name(borrower.full_name) else erased_name()
         borrower.date_of_birth = ERASED_DATE_OF_BIRTH
@@ -195,6 +199,20 @@ def _erase_in_app_database(session: Session, borrower: Borrower, references: lis
                 borrower.full_name, acceptance, terms_json)
             counts["agreements"] += 1
     session.flush()
+
+    # Follow-up: nothing more is sent to an erased borrower; agents' pause notes may name them.
+    counts["contacts_dropped"] = session.execute(
+        update(Contact).where(Contact.loan_reference.in_(references), Contact.status.in_((SCHEDULED, CLAIMED)))
+        .values(status=DROPPED, outcome="borrower erased on request")
+        .execution_options(synchronize_session=False)).rowcount
+    counts["outreach_notes"] = session.execute(
+        update(OutreachHold).where(OutreachHold.loan_reference.in_(references), OutreachHold.note.isnot(None),
+                                   OutreachHold.note != ERASED_TEXT)
+        .values(note=ERASED_TEXT).execution_options(synchronize_session=False)).rowcount
+    counts["outreach_notes"] += session.execute(
+        update(AccountEvent).where(AccountEvent.loan_reference.in_(references), AccountEvent.subject == "outreach",
+                                   AccountEvent.detail.isnot(None))
+        .values(detail=None).execution_options(synchronize_session=False)).rowcount
 
     widget_ids = [c[len(WIDGET_PREFIX):] for c in linked if c.startswith(WIDGET_PREFIX)]
     if widget_ids:

@@ -244,3 +244,28 @@ def test_a_conversation_that_only_typed_the_reference_is_found_in_the_tracker_st
     assert report.count("conversations in the tracker store") == 3
     assert trackers.retrieve("telegram:left-early") is None
     assert trackers.retrieve("telegram:other-loan") is not None  # a longer reference is another loan
+
+
+def test_follow_up_stops_and_its_records_lose_the_person(alex_history):
+    """No reminder goes to an erased borrower; pause notes are erased; contact rows keep only pseudonyms."""
+    from bot.outreach.holds import pause_outreach
+    from bot.outreach.models import DROPPED, SCHEDULED, SENT, Contact, OutreachHold
+
+    database, trackers = alex_history
+    with database.unit_of_work() as session:
+        for key, status in (("promise:1:before:1", SCHEDULED), ("promise:0:before:1", SENT)):
+            session.add(Contact(key=key, loan_reference="HCF-1001", conversation_id=ALEX_TELEGRAM, channel="telegram",
+                                reason="promise_reminder", subject="promise:1", language="en", jurisdiction="CN",
+                                due_at=NOW, status=status, attempts=0, created_at=NOW))
+        pause_outreach(session, "HCF-1001", by="kim", note="Alex Morgan is in hospital", now=NOW)
+
+    report = forget(database, trackers.events, "HCF-1001", now=NOW)
+
+    contacts = {c.key: c for c in rows(database, Contact)}
+    assert contacts["promise:1:before:1"].status == DROPPED and contacts["promise:0:before:1"].status == SENT
+    assert all(c.conversation_id != ALEX_TELEGRAM for c in contacts.values())  # pseudonymised
+    assert [h.note for h in rows(database, OutreachHold)] == ["[erased]"]
+    outreach_events = rows(database, AccountEvent, AccountEvent.subject == "outreach")
+    assert outreach_events and all(e.detail is None for e in outreach_events)
+    text = "\n".join(report.text_lines())
+    assert "scheduled follow-up messages, dropped" in text and "outreach pause notes" in text

@@ -143,7 +143,7 @@ class RecordType:
 
 
 BORROWERS = RecordType("borrowers", ("borrower_id",),
-                       ("borrower_id", "full_name", "date_of_birth", "language", "time_zone"))
+                       ("borrower_id", "full_name", "date_of_birth", "language", "time_zone"), ("jurisdiction",))
 LOANS = RecordType("loans", ("loan_reference",),
                    ("loan_reference", "borrower_id", "currency", "principal", "annual_rate",
                     "contractual_instalment", "start_date"))
@@ -162,7 +162,17 @@ BY_NAME = {record_type.name: record_type for record_type in RECORD_TYPES}
 def read_borrower(row: Row) -> dict:
     return {"external_id": text(row, "borrower_id"), "full_name": text(row, "full_name", 200),
             "date_of_birth": iso_date(row, "date_of_birth"), "preferred_language": choice(row, "language", LANGUAGES),
-            "time_zone": time_zone(row, "time_zone")}
+            "time_zone": time_zone(row, "time_zone"), "jurisdiction": jurisdiction(row, "jurisdiction")}
+
+
+def jurisdiction(row: Row, column: str) -> str | None:
+    """Whose contact rules apply (a key of policy.yml `outreach.jurisdictions`); empty: the default."""
+    value = (row.get(column) or "").strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"[A-Z]{2,8}", value):
+        raise CellError(column, f"{value!r} is not a jurisdiction code like CN, US or UK")
+    return value
 
 
 def read_loan(row: Row) -> dict:

@@ -352,3 +352,23 @@ def test_skip_invalid_leaves_out_a_whole_schedule_that_does_not_sum_and_the_paym
                                .where(ScheduledInstalment.loan_id == alex.id)).scalar_one() == 0
     assert counts(database)["scheduled_instalments"] == 96 - 24
     assert sum(1 for r in report.rejections if "HCF-1001 has no instalment" in r.reason) == 7  # its 7 payments
+
+
+def test_a_borrowers_jurisdiction_is_optional_and_checked(database, demo_files):
+    def with_jurisdictions(values):
+        path = demo_files / "borrowers.csv"
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            columns, rows = list(dict.fromkeys([*reader.fieldnames, "jurisdiction"])), list(reader)
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows({**row, "jurisdiction": value} for row, value in zip(rows, values))
+
+    with_jurisdictions(["UK", "", "", ""])
+    assert run_import(database, demo_files).rejected == 0
+    with database.unit_of_work() as session:
+        assert sorted(session.execute(select(Borrower.jurisdiction)).scalars(), key=str) == [None, None, None, "UK"]
+    with_jurisdictions(["uk; DROP"] * 4)
+    report = run_import(database, demo_files)
+    assert report.rejected == 4 and report.rejections[0].column == "jurisdiction"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from bot.outreach.models import (
     DROPPED, INSTALMENT_REMINDER, MISSED_INSTALMENT, MISSED_PROMISE, PROMISE_REMINDER, REENGAGEMENT, SCHEDULED,
     Contact,
 )
+from bot.outreach.rules import zone_of
 from bot.verification.models import VerifiedSession
 
 # Channels on which the assistant can write first (Rasa's REST channel only answers a request).
@@ -66,15 +67,6 @@ def local_moment(day: date, rules: OutreachRules, zone: ZoneInfo) -> datetime:
     return local.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def _zone(name: str | None) -> ZoneInfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
 class _Planner:
     def __init__(self, session: Session, rules: OutreachRules, now: datetime) -> None:
         self.session = session
@@ -103,7 +95,7 @@ class _Planner:
         ).scalar_one_or_none()
         if latest is None:
             return None
-        own_zone = _zone(borrower.time_zone)
+        own_zone = zone_of(borrower.time_zone)
         planning_zone = own_zone or ZoneInfo(self.rules.served_time_zones[0])
         jurisdiction = borrower.jurisdiction if borrower.jurisdiction in self.rules.jurisdictions \
             else self.rules.default_jurisdiction

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.accounts.models import Loan, Payment
 from bot.agreements.models import Agreement, PromiseToPay
 from bot.lifecycle.models import AccountEvent, PaymentAllocation, PlanStanding
+from bot.lifecycle.reconcile import payment_key
 
 RECENT_PAYMENTS = 20
 RECENT_CHANGES = 20
@@ -214,7 +215,7 @@ def _payments(session: Session, rows: list[Payment]) -> tuple[PaymentLine, ...]:
         ).scalars():
             shares[allocation.payment_id][allocation.component] += allocation.amount
     return tuple(PaymentLine(
-        reference=p.external_id or f"#{p.id}", amount=p.amount, paid_on=p.paid_on,
+        reference=payment_key(p), amount=p.amount, paid_on=p.paid_on,
         status=getattr(p.status, "value", str(p.status)), source=p.source, received_at=p.received_at,
         note=p.note, allocations=_ordered_shares(shares.get(p.id, {})),
     ) for p in rows)

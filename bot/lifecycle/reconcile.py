@@ -15,6 +15,7 @@ from typing import Iterable
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
+from bot.accounts.arrears import ArrearsStatement
 from bot.accounts.models import Loan, PaymentStatus
 from bot.accounts.repository import AccountRepository, LoanBooks, statement_of
 from bot.agreements.models import Agreement, PromiseToPay
@@ -79,7 +80,7 @@ def _reallocate(session: Session, books: LoanBooks, policy: Policy) -> int:
     return len(shares)
 
 
-def _note_day(session: Session, books: LoanBooks, policy: Policy, today: date) -> None:
+def _note_day(session: Session, books: LoanBooks, policy: Policy, today: date) -> ArrearsStatement:
     statement = statement_of(books, today, policy.payments.within_instalment)
     row = session.execute(select(LoanDayStatus).where(
         LoanDayStatus.loan_id == books.loan.id, LoanDayStatus.as_of == today)).scalar_one_or_none()
@@ -88,19 +89,21 @@ def _note_day(session: Session, books: LoanBooks, policy: Policy, today: date) -
                                   days_past_due=statement.days_past_due))
     else:
         row.arrears, row.days_past_due = statement.arrears, statement.days_past_due
+    return statement
 
 
 def _paid(books: LoanBooks) -> list[Paid]:
     return [Paid(payment_key(p), p.amount, p.paid_on) for p in books.payments if p.status == PaymentStatus.SUCCEEDED]
 
 
-def _promises(session: Session, books: LoanBooks, policy: Policy, today: date, now: datetime) -> list[Change]:
+def _promises(session: Session, books: LoanBooks, receipts: list[Paid], policy: Policy, today: date,
+              now: datetime) -> list[Change]:
     changes = []
     promises = session.execute(select(PromiseToPay).where(
         PromiseToPay.loan_reference == books.loan.reference, PromiseToPay.status == OPEN)).scalars().all()
     for promise in promises:
         verdict = judge_promise(amount=promise.amount, given_on=promise.recorded_at.date(), due_on=promise.due_on,
-                                payments=_paid(books), today=today, rules=policy.lifecycle, version=policy.version)
+                                payments=receipts, today=today, rules=policy.lifecycle, version=policy.version)
         promise.paid = verdict.paid
         if verdict.state != OPEN:
             promise.status, promise.settled_at = verdict.state, now
@@ -112,7 +115,8 @@ def _promises(session: Session, books: LoanBooks, policy: Policy, today: date, n
     return changes
 
 
-def _plans(session: Session, books: LoanBooks, policy: Policy, today: date, now: datetime) -> list[Change]:
+def _plans(session: Session, books: LoanBooks, receipts: list[Paid], policy: Policy, today: date,
+           now: datetime) -> list[Change]:
     changes = []
     agreements = session.execute(select(Agreement).where(Agreement.loan_reference == books.loan.reference)
                                  .order_by(Agreement.accepted_at, Agreement.id)).scalars().all()
@@ -132,7 +136,7 @@ def _plans(session: Session, books: LoanBooks, policy: Policy, today: date, now:
             verdict = judge_plan(
                 schedule=[PlanRow(int(r["number"]), date.fromisoformat(r["due"]), Decimal(r["amount"]))
                           for r in terms["schedule"]],
-                agreed_on=agreement.accepted_at.date(), payments=_paid(books), today=today,
+                agreed_on=agreement.accepted_at.date(), payments=receipts, today=today,
                 rules=policy.lifecycle, version=policy.version)
             verdict_state, cause, cause_ref, on = verdict.state, verdict.cause, verdict.cause_ref, verdict.occurred_on
             paid, due = verdict.paid, verdict.due
@@ -152,7 +156,7 @@ def _plans(session: Session, books: LoanBooks, policy: Policy, today: date, now:
     return changes
 
 
-def _hand_over(session: Session, books: LoanBooks, policy: Policy, today: date, now: datetime,
+def _hand_over(session: Session, books: LoanBooks, statement: ArrearsStatement, now: datetime,
                reason: str, why: str) -> str:
     """Put the account in the agents' queue, on the conversation where the broken promise or plan was made."""
     from bot.handoff.queue import EscalationQueue
@@ -164,7 +168,6 @@ def _hand_over(session: Session, books: LoanBooks, policy: Policy, today: date, 
         .union_all(select(Agreement.conversation_id, Agreement.accepted_at).where(
             Agreement.loan_reference == books.loan.reference))
         .order_by(text("2 DESC")).limit(1)).first()
-    statement = statement_of(books, today, policy.payments.within_instalment)
     trigger = trigger_for(None, reason)
     EscalationQueue(session).open(
         conversation_id=last[0], channel=None, reason=trigger.reason, priority=trigger.priority,
@@ -180,22 +183,23 @@ def reconcile_loan(session: Session, books: LoanBooks, policy: Policy, today: da
                    report: ReconcileReport) -> None:
     report.loans += 1
     report.allocations += _reallocate(session, books, policy)
-    _note_day(session, books, policy, today)
-    promises = _promises(session, books, policy, today, now)
-    plans = _plans(session, books, policy, today, now)
+    statement = _note_day(session, books, policy, today)
+    receipts = _paid(books)  # the succeeded payments, read once for every promise and plan of the loan
+    promises = _promises(session, books, receipts, policy, today, now)
+    plans = _plans(session, books, receipts, policy, today, now)
     report.changes += [str(change) for change in promises + plans]
     # The consequences the policy names: a person takes over once promises are broken past the limit, or a
     # plan breaks (a default voids the plan).
     broke_plan = next((change for change in plans if change.after == PLAN_BROKEN), None)
     if broke_plan is not None:
-        report.changes.append(_hand_over(session, books, policy, today, now, "plan_broken", str(broke_plan)))
+        report.changes.append(_hand_over(session, books, statement, now, "plan_broken", str(broke_plan)))
     elif any(change.after in (BROKEN, PARTLY_KEPT) for change in promises):
         broken = session.execute(select(func.count()).select_from(PromiseToPay).where(
             PromiseToPay.loan_reference == books.loan.reference,
             PromiseToPay.status.in_((BROKEN, PARTLY_KEPT)))).scalar_one()
         if broken >= policy.anti_stalling.broken_promises_limit:
             why = f"{broken} promises not kept (anti_stalling.broken_promises_limit={policy.anti_stalling.broken_promises_limit})"
-            report.changes.append(_hand_over(session, books, policy, today, now, "broken_promises", why))
+            report.changes.append(_hand_over(session, books, statement, now, "broken_promises", why))
 
 
 def loans_to_watch(session: Session) -> list[str]:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.accounts.models import ContactOptOut
 from bot.agreements.models import Agreement, OfferRecord, PromiseToPay
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.handoff.models import CLOSED, Escalation, EscalationNote
 from bot.lifecycle.models import AccountEvent, PlanStanding
 from bot.privacy.minimal import ERASED_TEXT, SUMMARY_KEYS_KEPT, minimal_summary, summary_needs_scrub
@@ -136,14 +136,19 @@ def purge(database: Database, tracker: TrackerEvents, periods: RetentionPeriods,
     return report
 
 
-def purge_from_settings(now: datetime | None = None, *, dry_run: bool = False) -> Report:
+def purge_from_settings(now: datetime | None = None, *, dry_run: bool = False, settings: Settings | None = None,
+                        database: Database | None = None) -> Report:
     """Purge the databases the settings name (DATABASE_URL, TRACKER_STORE_URL): the scheduler's entry point.
+    A caller that holds the application database already (the web app) passes it and its settings.
 
     Blocking (SQL); run it in a worker thread from async code."""
-    settings = load_settings()
-    database, tracker = Database(settings.database_url), TrackerEvents(settings.tracker_store_url)
+    settings = settings or load_settings()
+    owned = database is None
+    database = database or Database(settings.database_url)
+    tracker = TrackerEvents(settings.tracker_store_url)
     try:
         return purge(database, tracker, retention_from_settings(settings), now=now or utc_now(), dry_run=dry_run)
     finally:
         tracker.dispose()
-        database.dispose()
+        if owned:
+            database.dispose()

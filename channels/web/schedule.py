@@ -14,9 +14,7 @@ from datetime import date, datetime, timezone
 from fastapi.concurrency import run_in_threadpool
 
 from bot.lifecycle.reconcile import reconcile
-from bot.privacy.purge import purge
-from bot.privacy.retention import retention_from_settings
-from bot.privacy.tracker_events import TrackerEvents
+from bot.privacy.purge import purge_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -35,21 +33,12 @@ async def reconcile_forever(database, policy, interval_minutes: int) -> None:
         await asyncio.sleep(interval_minutes * 60)
 
 
-def _purge_once(database, settings) -> str:
-    tracker = TrackerEvents(settings.tracker_store_url)
-    try:
-        report = purge(database, tracker, retention_from_settings(settings),
-                       now=datetime.now(timezone.utc).replace(tzinfo=None))
-    finally:
-        tracker.dispose()
-    return "; ".join(report.text_lines())
-
-
 async def purge_forever(database, settings, interval_hours: int) -> None:
     """The first purge comes one interval after start-up: restarts do not purge again and again."""
     while True:
         await asyncio.sleep(interval_hours * 3600)
         try:
-            log.info("scheduled retention purge: %s", await run_in_threadpool(_purge_once, database, settings))
+            report = await run_in_threadpool(purge_from_settings, settings=settings, database=database)
+            log.info("scheduled retention purge: %s", "; ".join(report.text_lines()))
         except Exception:  # noqa: BLE001 - logged, retried at the next interval
             log.exception("scheduled retention purge failed; next try in %s hours", interval_hours)

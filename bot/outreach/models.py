@@ -73,3 +73,22 @@ class OutreachHold(Base):
     lifted_at = Column(DateTime(), nullable=True)
     created_by = Column(String(64), nullable=False)
     note = Column(String(500), nullable=True)
+
+
+class ChatLink(Base):
+    """A one-use deep link (Telegram `/start <token>`) that binds a chat to a borrower for follow-up.
+
+    Only the token's SHA-256 is kept. Once used, the row records the chat it bound; that chat becomes the
+    borrower's own chat for reminders, but what it is told still waits for verification in that chat.
+    """
+
+    __tablename__ = "chat_links"
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    loan_reference = Column(String(32), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)
+    created_by = Column(String(64), nullable=False)
+    created_at = Column(DateTime(), nullable=False)
+    expires_at = Column(DateTime(), nullable=False)
+    used_at = Column(DateTime(), nullable=True)
+    conversation_id = Column(String(200), nullable=True, index=True)  # the bound chat, once used

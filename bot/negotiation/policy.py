@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time, timezone
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
@@ -182,6 +182,28 @@ class OutreachRules:
         return self.jurisdictions.get(code or self.default_jurisdiction, self.jurisdictions[self.default_jurisdiction])
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class DeskRules:
+    """The agent desk's hours and service targets: what a waiting borrower is told, what the console highlights."""
+
+    time_zone: str                         # the desk's own zone, for its opening hours
+    open_days: tuple[int, ...]             # weekday numbers (Monday 0) the desk is staffed
+    opens: time
+    closes: time
+    unclaimed_notice_minutes: int          # a borrower nobody has claimed for this long is told and offered choices
+    first_reply_minutes: dict[int, int]    # SLA: minutes from escalation to an agent's first reply, by priority
+
+    def is_open(self, moment_utc: datetime) -> bool:
+        """Whether an agent is expected at the desk at this moment (aware or naive UTC)."""
+        if moment_utc.tzinfo is None:
+            moment_utc = moment_utc.replace(tzinfo=timezone.utc)
+        local = moment_utc.astimezone(ZoneInfo(self.time_zone))
+        return local.weekday() in self.open_days and self.opens <= local.time() < self.closes
+
+
 @dataclass(frozen=True)
 class Policy:
     """One version of the lender's negotiation limits."""
@@ -196,6 +218,7 @@ class Policy:
     payments: PaymentRules
     lifecycle: LifecycleRules
     outreach: OutreachRules
+    desk: DeskRules
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -225,6 +248,7 @@ def policy_from_mapping(data: Any, source: str = "policy.yml") -> Policy:
     payments = root.section("payments")
     lifecycle = root.section("lifecycle")
     outreach = root.section("outreach")
+    desk = root.section("desk")
     policy = Policy(
         version=root.text("version"),
         affordability=AffordabilityRules(
@@ -275,6 +299,7 @@ def policy_from_mapping(data: Any, source: str = "policy.yml") -> Policy:
             plan_default_after_days=lifecycle.integer("plan_default_after_days", 1, 180),
         ),
         outreach=_outreach_rules(outreach),
+        desk=_desk_rules(desk),
     )
     if policy.lifecycle.plan_default_after_days <= policy.lifecycle.plan_arrears_after_days:
         raise PolicyError(f"{source}: lifecycle.plan_default_after_days = {policy.lifecycle.plan_default_after_days}: "
@@ -305,6 +330,28 @@ def _outreach_rules(section: "_Section") -> OutreachRules:
         max_per_day=section.integer("max_per_day", 1, 10),
         max_per_7_days=section.integer("max_per_7_days", 1, 30),
         default_jurisdiction=default, served_time_zones=zones, jurisdictions=jurisdictions)
+
+
+def _desk_rules(section: "_Section") -> DeskRules:
+    zone = section.text("time_zone")
+    try:
+        ZoneInfo(zone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise section._fail("time_zone", zone, "must be an IANA time zone (e.g. Asia/Shanghai)") from None
+    days = section._value("open_days")
+    if not isinstance(days, list) or not days or not all(d in WEEKDAYS for d in days):
+        raise section._fail("open_days", days, f"must be a non-empty list of {', '.join(WEEKDAYS)}")
+    opens, closes = section.clock("opens"), section.clock("closes")
+    if closes <= opens:
+        raise section._fail("closes", closes.strftime("%H:%M"), "must be later than opens (same day)")
+    targets = section.section("first_reply_minutes")
+    first_reply = {}
+    for priority in (1, 2, 3, 4):
+        first_reply[priority] = targets.integer(f"priority_{priority}", 1, 7 * 24 * 60)
+    return DeskRules(time_zone=zone, open_days=tuple(sorted(WEEKDAYS.index(d) for d in set(days))),
+                     opens=opens, closes=closes,
+                     unclaimed_notice_minutes=section.integer("unclaimed_notice_minutes", 1, 24 * 60),
+                     first_reply_minutes=first_reply)
 
 
 def _show(value: Any) -> str:

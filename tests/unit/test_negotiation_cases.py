@@ -98,7 +98,7 @@ def test_alex_is_first_offered_a_bot_term_extension_with_the_arrears_spread():
     assert first.monthly <= Decimal("1260.00")
     assert first.authority is Authority.BOT
     assert first.rule == "concessions.term_extension(bot_max_months=6)"
-    assert first.policy_version == "2026.12-3"
+    assert first.policy_version == "2026.12-4"
     assert (first.months, first.monthly, first.total_paid) == (18, Decimal("1251.19"), Decimal("22521.26"))
     assert first.total_paid == sum(instalment.amount for instalment in first.schedule)
     assert first.first_payment == date(2026, 11, 27)

@@ -32,7 +32,7 @@ def with_value(data: dict, key_path: str, value) -> dict:
 def test_project_policy_loads_with_a_version_and_the_documented_defaults():
     policy = load_policy(POLICY_FILE)
 
-    assert policy.version == "2026.12-3"
+    assert policy.version == "2026.12-4"
     assert policy.affordability.surplus_share == Decimal("0.7")
     assert policy.instalment_floor.min_amount == Decimal("200.00")
     assert policy.instalment_floor.min_share_of_balance == Decimal("0.02")
@@ -163,3 +163,24 @@ def test_any_invalid_integer_limit_is_rejected_with_its_key_named(key_path, valu
         policy_from_mapping(data, source="policy.yml")
 
     assert str(error.value).startswith(f"policy.yml: {key_path} = ")
+
+
+def test_desk_hours_are_read_in_the_desk_time_zone():
+    from datetime import datetime
+    desk = load_policy(POLICY_FILE).desk
+    assert desk.time_zone == "Asia/Shanghai" and desk.open_days == (0, 1, 2, 3, 4)
+    assert desk.first_reply_minutes == {1: 5, 2: 15, 3: 60, 4: 240}
+    # Tuesday 2026-12-01 01:00 UTC is 09:00 in Shanghai: open; 10:00 UTC is 18:00 there: closed.
+    assert desk.is_open(datetime(2026, 12, 1, 1, 0))
+    assert not desk.is_open(datetime(2026, 12, 1, 0, 59))
+    assert not desk.is_open(datetime(2026, 12, 1, 10, 0))
+    # Saturday 2026-12-05 03:00 UTC is 11:00 on a Saturday in Shanghai: closed.
+    assert not desk.is_open(datetime(2026, 12, 5, 3, 0))
+
+
+def test_desk_closing_before_opening_is_refused():
+    import yaml
+    data = yaml.safe_load(POLICY_FILE.read_text())
+    data["desk"]["closes"] = "08:00"
+    with pytest.raises(PolicyError, match="desk.closes"):
+        policy_from_mapping(data)

@@ -114,6 +114,10 @@ def run_command(argv: list[str]) -> int:
         settings = load_settings()
         command = payments_main if argv[0] == "payments" else reconcile_main
         return command(argv[1:], settings.database_url, settings.policy_path)
+    if argv[:1] == ["chat-link"]:
+        from bot.outreach.cli import chat_link_main
+
+        return chat_link_main(argv[1:], load_settings())
     if argv[:1] == ["export-demo"]:
         from bot.books.cli import export_demo_main
 

@@ -147,6 +147,7 @@ class Settings:
     telegram_token: str | None
     telegram_webhook_secret: str | None
     telegram_api_base_url: str
+    telegram_bot_username: str | None  # for deep links t.me/<username>?start=<token> (bot.outreach.links)
     # The payments feed (POST /api/payments): HMAC secret shared with the lender's payment system.
     payments_feed_secret: str = ""
     # Minutes between scheduled reconciliations in the web process; 0 turns the schedule off there.
@@ -205,6 +206,7 @@ def load_settings() -> Settings:
         telegram_webhook_secret=os.environ.get("TELEGRAM_WEBHOOK_SECRET") or (
             _persistent_secret(var_dir, "TELEGRAM_WEBHOOK_SECRET") if os.environ.get("TELEGRAM_TOKEN") else None),
         telegram_api_base_url=os.environ.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot"),
+        telegram_bot_username=os.environ.get("TELEGRAM_BOT_USERNAME") or None,
         dispute_channel=os.environ.get(
             "DISPUTE_CHANNEL", "complaints@hcf.example / 400-000-0000"),
         payments_feed_secret=os.environ.get("PAYMENTS_FEED_SECRET") or _persistent_secret(

@@ -16,6 +16,7 @@ from bot.accounts.models import ContactOptOut
 from bot.handoff.models import CLOSED, Escalation
 from bot.negotiation.policy import OutreachRules
 from bot.outreach.holds import holds_in_force
+from bot.outreach.links import bound_chats
 from bot.outreach.models import ATTEMPT_FAILED, ATTEMPT_SENT, BREATHING_SPACE, ContactAttempt, OutreachHold
 from bot.outreach.rules import ContactFacts
 from bot.verification.models import VerifiedSession
@@ -33,6 +34,7 @@ def contact_facts(session: Session, *, loan_reference: str, channel: str, conver
     verified = session.execute(
         select(VerifiedSession.conversation_id).where(VerifiedSession.loan_reference == loan_reference)
     ).scalars().all()
+    bound = {link.conversation_id for link in bound_chats(session, [loan_reference])}
     escalations = _escalations_of_loan(session, loan_reference, set(verified))
     conversations = set(verified) | {e.conversation_id for e, _ in escalations}
 
@@ -65,7 +67,7 @@ def contact_facts(session: Session, *, loan_reference: str, channel: str, conver
         dispute_or_complaint_open=bool(open_reasons & DISPUTE_REASONS),
         vulnerable=vulnerable,
         hold=_hold_in_force(session, loan_reference, now),
-        own_verified_chat=conversation_id in verified,
+        own_verified_chat=conversation_id in verified or conversation_id in bound,
     )
 
 

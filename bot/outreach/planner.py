@@ -19,9 +19,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.accounts.models import Borrower, Loan
-from bot.agreements.models import Agreement, PromiseToPay
+from bot.agreements.models import Agreement, OfferRecord, PromiseToPay
 from bot.lifecycle.models import PlanStanding
 from bot.negotiation.policy import OutreachRules, Policy
+from bot.outreach.links import bound_chats
 from bot.outreach.models import (
     DROPPED, INSTALMENT_REMINDER, MISSED_INSTALMENT, MISSED_PROMISE, PROMISE_REMINDER, REENGAGEMENT, SCHEDULED,
     Contact,
@@ -41,7 +42,8 @@ LATE_LIMIT = timedelta(days=7)
 
 @dataclass(frozen=True)
 class Target:
-    """Where and how a borrower is written to: their latest verified chat that can receive a message."""
+    """Where and how a borrower is written to: their latest own chat that can receive a message (one they
+    verified in, or one bound to them by a deep link)."""
 
     conversation_id: str
     channel: str
@@ -93,13 +95,18 @@ class _Planner:
             .where(VerifiedSession.loan_reference.in_(references), VerifiedSession.channel.in_(PROACTIVE_CHANNELS))
             .order_by(VerifiedSession.last_seen_at.desc(), VerifiedSession.id.desc()).limit(1)
         ).scalar_one_or_none()
-        if latest is None:
+        bound = next(iter(bound_chats(self.session, references)), None)  # a chat bound by a deep link
+        if bound is not None and (latest is None or bound.used_at > latest.last_seen_at):
+            conversation_id, channel = bound.conversation_id, bound.channel
+        elif latest is not None:
+            conversation_id, channel = latest.conversation_id, latest.channel
+        else:
             return None
         own_zone = zone_of(borrower.time_zone)
         planning_zone = own_zone or ZoneInfo(self.rules.served_time_zones[0])
         jurisdiction = borrower.jurisdiction if borrower.jurisdiction in self.rules.jurisdictions \
             else self.rules.default_jurisdiction
-        return Target(conversation_id=latest.conversation_id, channel=latest.channel,
+        return Target(conversation_id=conversation_id, channel=channel,
                       language=borrower.preferred_language or "en",
                       time_zone=borrower.time_zone if own_zone else None,
                       planning_zone=planning_zone, jurisdiction=jurisdiction)
@@ -240,10 +247,16 @@ class _Planner:
             # Only the borrower's latest chat: an older one they already moved on from is not reopened.
             if target is None or target.conversation_id != verified.conversation_id:
                 continue
-            if self._outcome_since(verified):
-                continue
+            if not self._offered_since(verified) or self._outcome_since(verified):
+                continue  # left mid-negotiation: offers were shown, none was taken (a balance check is not)
             self.schedule(key=f"reengage:{verified.conversation_id}", loan_reference=verified.loan_reference,
                           reason=REENGAGEMENT, subject="conversation", due_at=self.now, target=target)
+
+    def _offered_since(self, verified: VerifiedSession) -> bool:
+        """The borrower got as far as being shown an offer after this verification."""
+        return self.session.execute(
+            select(OfferRecord.id).where(OfferRecord.loan_reference == verified.loan_reference,
+                                         OfferRecord.shown_at >= verified.verified_at).limit(1)).first() is not None
 
     def _outcome_since(self, verified: VerifiedSession) -> bool:
         """The negotiation ended with a promise or an agreement after this verification."""

@@ -43,7 +43,7 @@ class ContactFacts:
     dispute_or_complaint_open: bool  # ... whose reason is dispute_debt or complain
     vulnerable: bool                # an escalation for vulnerable/self_harm in the last 12 months
     hold: str | None                # "agent_pause" | "breathing_space" in force now, else None
-    own_verified_chat: bool         # the target conversation is one where this loan's borrower verified
+    own_verified_chat: bool         # the target is this borrower's own chat: verified in, or bound by a deep link
 
 
 @dataclass(frozen=True)

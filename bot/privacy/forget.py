@@ -26,7 +26,7 @@ from bot.agreements.models import Agreement, OfferRecord, PromiseToPay
 from bot.handoff.models import CLOSED, Escalation, EscalationNote
 from bot.language.references import parse_loan_ref
 from bot.lifecycle.models import AccountEvent, PlanStanding
-from bot.outreach.models import CLAIMED, DROPPED, SCHEDULED, Contact, ContactAttempt, OutreachHold
+from bot.outreach.models import CLAIMED, DROPPED, SCHEDULED, ChatLink, Contact, ContactAttempt, OutreachHold
 from bot.privacy.minimal import (
     ERASED_ON_REQUEST, ERASED_TEXT, erased_acceptance, erased_name, is_erased_name, is_pseudonym,
     minimal_agreement_terms, minimal_summary, new_pseudonym, summary_needs_scrub,
@@ -47,7 +47,7 @@ CONVERSATION_TABLES = (VerificationAttempt, VerifiedSession, OfferRecord, Promis
                        Escalation, Contact, ContactAttempt)
 # Tables whose rows name one loan in `loan_reference`.
 LOAN_TABLES = (VerificationAttempt, VerifiedSession, OfferRecord, PromiseToPay, Agreement, ContactOptOut, Contact,
-               ContactAttempt)
+               ContactAttempt, ChatLink)
 
 
 class UnknownReference(LookupError):
@@ -90,7 +90,8 @@ def conversations_of(session: Session, references: list[str]) -> set[str]:
     ids: set[str] = set()
     for model in LOAN_TABLES:
         ids.update(session.execute(
-            select(model.conversation_id).where(model.loan_reference.in_(references)).distinct()).scalars())
+            select(model.conversation_id).where(model.loan_reference.in_(references),
+                                                model.conversation_id.isnot(None)).distinct()).scalars())
     ids.update(escalation.conversation_id for escalation in _escalations_naming(session, references))
     return ids
 
@@ -134,6 +135,7 @@ def forget(database: Database, tracker: TrackerEvents, reference: str, *, now: d
     report.erased("open escalations, closed", counts["closed"], f"outcome {ERASED_ON_REQUEST}")
     report.erased("scheduled follow-up messages, dropped", counts["contacts_dropped"])
     report.erased("outreach pause notes", counts["outreach_notes"])
+    report.erased("chat deep links (the chat is no longer theirs for follow-up)", counts["chat_links"])
 
     erased_anything = report.erased_anything
     with database.unit_of_work() as session:
@@ -155,7 +157,8 @@ def forget(database: Database, tracker: TrackerEvents, reference: str, *, now: d
 def _erase_in_app_database(session: Session, borrower: Borrower, references: list[str], linked: set[str],
                            now: datetime) -> dict[str, int]:
     counts = dict.fromkeys(("borrower", "agreements", "opt_out_texts", "summaries", "notes", "widget_sessions",
-                            "pseudonymised", "closed", "shared", "contacts_dropped", "outreach_notes"), 0)
+                            "pseudonymised", "closed", "shared", "contacts_dropped", "outreach_notes",
+                            "chat_links"), 0)
     if not (is_erased_name(borrower.full_name) and borrower.date_of_birth == ERASED_DATE_OF_BIRTH):
         borrower.full_name = borrower.full_name if is_erased_name(borrower.full_name) else erased_name()
         borrower.date_of_birth = ERASED_DATE_OF_BIRTH
@@ -213,6 +216,11 @@ def _erase_in_app_database(session: Session, borrower: Borrower, references: lis
         update(AccountEvent).where(AccountEvent.loan_reference.in_(references), AccountEvent.subject == "outreach",
                                    AccountEvent.detail.isnot(None))
         .values(detail=None).execution_options(synchronize_session=False)).rowcount
+
+    # A chat bound by a deep link is no longer theirs to be written to; the link itself goes.
+    counts["chat_links"] = session.execute(
+        delete(ChatLink).where(ChatLink.loan_reference.in_(references))
+        .execution_options(synchronize_session=False)).rowcount
 
     widget_ids = [c[len(WIDGET_PREFIX):] for c in linked if c.startswith(WIDGET_PREFIX)]
     if widget_ids:

@@ -25,6 +25,7 @@ from bot.agreements.models import Agreement, OfferRecord, PromiseToPay
 from bot.config import Settings, load_settings
 from bot.handoff.models import CLOSED, Escalation, EscalationNote
 from bot.lifecycle.models import AccountEvent, PlanStanding
+from bot.outreach.models import ChatLink, Contact, ContactAttempt, OutreachHold
 from bot.privacy.minimal import ERASED_TEXT, SUMMARY_KEYS_KEPT, minimal_summary, summary_needs_scrub
 from bot.privacy.report import Report
 from bot.privacy.retention import RetentionPeriods, epoch_seconds, retention_from_settings, utc_now
@@ -54,13 +55,15 @@ def _set(session: Session, model, values: dict, apply: bool, *conditions) -> int
 
 
 def idle_loans(session: Session, cutoff: datetime) -> list[str]:
-    """Loan references whose newest offer, promise, agreement, plan standing or state change is before `cutoff`."""
+    """Loan references whose newest offer, promise, agreement, plan standing, state change or follow-up attempt
+    is before `cutoff`."""
     activity = union_all(
         select(OfferRecord.loan_reference.label("loan_reference"), OfferRecord.shown_at.label("at")),
         select(PromiseToPay.loan_reference, func.coalesce(PromiseToPay.settled_at, PromiseToPay.recorded_at)),
         select(Agreement.loan_reference, Agreement.accepted_at),
         select(PlanStanding.loan_reference, PlanStanding.changed_at),
         select(AccountEvent.loan_reference, AccountEvent.recorded_at),
+        select(ContactAttempt.loan_reference, ContactAttempt.attempted_at),
     ).subquery()
     return list(session.execute(
         select(activity.c.loan_reference).group_by(activity.c.loan_reference)
@@ -103,6 +106,8 @@ def purge(database: Database, tracker: TrackerEvents, periods: RetentionPeriods,
         report.erased("agent notes", _set(session, EscalationNote, {"text": ERASED_TEXT}, apply,
                                           EscalationNote.created_at < texts, EscalationNote.text != ERASED_TEXT))
         report.erased("widget sessions", _delete(session, WIDGET_SESSIONS, apply, WIDGET_SESSIONS.c.rotated_at < texts))
+        report.erased("chat deep links never used", _delete(session, ChatLink, apply, ChatLink.used_at.is_(None),
+                                                              ChatLink.expires_at < texts))
 
         report.erased("verification attempts", _delete(session, VerificationAttempt, apply,
                                                         VerificationAttempt.attempted_at < records))
@@ -111,7 +116,8 @@ def purge(database: Database, tracker: TrackerEvents, periods: RetentionPeriods,
             func.coalesce(VerifiedSession.ended_at, VerifiedSession.last_seen_at) < records))
         loans = idle_loans(session, records)
         counts = dict.fromkeys(("plan standings", "agreements", "offers shown", "promises to pay",
-                                "state changes (account events)"), 0)
+                                "state changes (account events)", "follow-up attempts (send log)",
+                                "follow-up contacts", "outreach holds", "chat deep links"), 0)
         for start in range(0, len(loans), BATCH):
             batch = loans[start:start + BATCH]
             agreements = select(Agreement.id).where(Agreement.loan_reference.in_(batch))
@@ -122,6 +128,12 @@ def purge(database: Database, tracker: TrackerEvents, periods: RetentionPeriods,
             counts["promises to pay"] += _delete(session, PromiseToPay, apply, PromiseToPay.loan_reference.in_(batch))
             counts["state changes (account events)"] += _delete(session, AccountEvent, apply,
                                                                 AccountEvent.loan_reference.in_(batch))
+            # Follow-up: attempts refer to contacts, so they go first.
+            counts["follow-up attempts (send log)"] += _delete(session, ContactAttempt, apply,
+                                                               ContactAttempt.loan_reference.in_(batch))
+            counts["follow-up contacts"] += _delete(session, Contact, apply, Contact.loan_reference.in_(batch))
+            counts["outreach holds"] += _delete(session, OutreachHold, apply, OutreachHold.loan_reference.in_(batch))
+            counts["chat deep links"] += _delete(session, ChatLink, apply, ChatLink.loan_reference.in_(batch))
         for category, count in counts.items():
             report.erased(category, count, f"idle loans: {len(loans)}" if count else "")
         closed = select(Escalation.id).where(Escalation.status == CLOSED, Escalation.closed_at < records)

@@ -25,7 +25,7 @@ from telegram.constants import ChatType
 
 from bot.messages import PayloadError, RichMessage, parse_payload, too_long
 from channels.message_limit import TOO_LONG_REPLY
-from channels.telegram.blocked import BlockedChats
+from channels.telegram.records import ChatRecords
 from channels.telegram.dedup import UpdateLog, update_log_from_env
 from channels.telegram.sender import DEFAULT_API_BASE_URL, TelegramSender
 
@@ -299,6 +299,7 @@ class TelegramInput(InputChannel):
         api_base_url: str = DEFAULT_API_BASE_URL,
         sender: Optional[TelegramSender] = None,
         update_log: Optional[UpdateLog] = None,
+        records: Optional[ChatRecords] = None,
     ) -> None:
         if not token:
             raise RasaException(
@@ -306,7 +307,8 @@ class TelegramInput(InputChannel):
             )
         self.webhook_secret = webhook_secret or ""
         self.allow_unsigned = not self.webhook_secret and os.environ.get("APP_ENV") == "development"
-        self.sender = sender or TelegramSender(token, api_base_url=api_base_url, on_blocked=BlockedChats())
+        self.records = records or ChatRecords()
+        self.sender = sender or TelegramSender(token, api_base_url=api_base_url, on_blocked=self.records)
         self.update_log = update_log or update_log_from_env(namespace=token.split(":", 1)[0])
         if self.allow_unsigned:
             logger.warning("telegram.webhook.unsigned_requests_allowed APP_ENV=development")
@@ -392,6 +394,8 @@ class TelegramInput(InputChannel):
         if inbound.reply:
             await self.sender.send_text(inbound.chat_id, inbound.reply)
             return
+        if inbound.start_param:
+            await self.records.bind(inbound.chat_id, inbound.start_param)
         if not inbound.text:
             return
         if too_long(inbound.text):

@@ -269,3 +269,23 @@ def test_follow_up_stops_and_its_records_lose_the_person(alex_history):
     assert outreach_events and all(e.detail is None for e in outreach_events)
     text = "\n".join(report.text_lines())
     assert "scheduled follow-up messages, dropped" in text and "outreach pause notes" in text
+
+
+def test_a_chat_bound_by_a_deep_link_is_erased_and_no_longer_theirs(alex_history):
+    """The bound chat's conversation leaves the tracker store and the link goes: nothing is written there again."""
+    from datetime import timedelta
+
+    from bot.outreach.links import bind_chat, issue_link
+    from bot.outreach.models import ChatLink
+
+    database, trackers = alex_history
+    trackers.save("telegram:990099", conversation(epoch(NOW), "/greet", "Hello, I am the assistant"))
+    with database.unit_of_work() as session:
+        token = issue_link(session, "HCF-1001", by="cli", now=NOW - timedelta(days=1))
+        bind_chat(session, token, conversation_id="telegram:990099", channel="telegram", now=NOW - timedelta(days=1))
+
+    report = forget(database, trackers.events, "HCF-1001", now=NOW)
+
+    assert rows(database, ChatLink) == []
+    assert trackers.raw("SELECT count(*) FROM events WHERE sender_id = 'telegram:990099'") == [(0,)]
+    assert "chat deep links" in "\n".join(report.text_lines())

@@ -193,3 +193,39 @@ def test_an_absent_tracker_store_is_nothing_to_purge_and_is_not_created(demo_dat
     missing = tmp_path / "tracker.db"
     report = purge(demo_database, TrackerEvents(f"sqlite:///{missing}"), PERIODS, now=NOW)
     assert report.count("tracker store events") == 0 and not missing.exists()
+
+
+def test_follow_up_records_go_with_their_idle_loans_and_unused_links_with_old_texts(aged):
+    from datetime import timedelta
+
+    from bot.outreach.models import ATTEMPT_SENT, SENT, ChatLink, Contact, ContactAttempt, OutreachHold
+
+    database, trackers = aged
+    with database.unit_of_work() as session:
+        for reference, at in (("HCF-3003", LONG_AGO), ("HCF-1001", YESTERDAY)):
+            contact = Contact(key=f"promise:{reference}", loan_reference=reference, conversation_id="telegram:old",
+                              channel="telegram", reason="promise_reminder", subject="promise:1", language="en",
+                              jurisdiction="CN", due_at=at, status=SENT, attempts=1, sent_at=at, created_at=at)
+            session.add(contact)
+            session.flush()
+            session.add(ContactAttempt(contact_id=contact.id, loan_reference=reference, conversation_id="telegram:old",
+                                       channel="telegram", attempted_at=at, outcome=ATTEMPT_SENT))
+            session.add(OutreachHold(loan_reference=reference, kind="agent_pause", starts_at=at, created_by="kim",
+                                     note="asked for a pause"))
+            session.add(ChatLink(token_hash=f"{reference:0>64}", loan_reference=reference, channel="telegram",
+                                 created_by="cli", created_at=at, expires_at=at + timedelta(days=30), used_at=at,
+                                 conversation_id="telegram:old"))
+        for name, at in (("unused-old", THREE_YEARS), ("unused-new", YESTERDAY)):  # never opened
+            session.add(ChatLink(token_hash=f"{name:0>64}", loan_reference="HCF-1001", channel="telegram",
+                                 created_by="cli", created_at=at, expires_at=at + timedelta(days=30)))
+    report = purge(database, trackers.events, PERIODS, now=NOW)
+    with database.unit_of_work() as session:
+        def references(model):
+            return sorted(session.execute(select(model.loan_reference)).scalars())
+        # HCF-1001 has a contact attempt yesterday, so it is not idle; HCF-3003 has been idle six years.
+        assert references(Contact) == references(ContactAttempt) == references(OutreachHold) == ["HCF-1001"]
+        links = sorted(session.execute(select(ChatLink.token_hash)).scalars())
+    assert links == [f"{'HCF-1001':0>64}", f"{'unused-new':0>64}"]
+    for category in ("follow-up attempts (send log)", "follow-up contacts", "outreach holds", "chat deep links",
+                     "chat deep links never used"):
+        assert report.count(category) == 1, category

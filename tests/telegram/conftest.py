@@ -18,6 +18,7 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from channels.telegram.dedup import InMemoryUpdateLog
+from channels.telegram.records import ChatRecords
 from channels.telegram.input import TelegramInput
 from channels.telegram.sender import TelegramSender
 from tests.channel_server import serve_channel_app, stop_channel_app
@@ -87,7 +88,7 @@ def make_sender(bot_api: FakeBotApi, **overrides: Any) -> TelegramSender:
 
 
 @pytest.fixture
-async def serve_channel(bot_api):
+async def serve_channel(bot_api, database):
     """Start the channel in a real Sanic server: ``await serve_channel(secret=..., reply=...)``."""
     started = []
 
@@ -99,6 +100,7 @@ async def serve_channel(bot_api):
             api_base_url=bot_api.base_url,
             sender=sender or make_sender(bot_api),
             update_log=InMemoryUpdateLog(),
+            records=ChatRecords(database=database),  # the test's own database, never the project's
         )
         agent = RecordingAgent(reply=reply)
         server, url = await serve_channel_app(channel, agent, "telegram_test")

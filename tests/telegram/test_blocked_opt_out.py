@@ -9,7 +9,7 @@ from telegram.error import Forbidden
 
 from bot.accounts.models import ContactOptOut
 from bot.verification.models import VerifiedSession
-from channels.telegram.blocked import BlockedChats
+from channels.telegram.records import ChatRecords
 from channels.telegram.sender import SendThrottle, TelegramSender
 
 
@@ -23,7 +23,7 @@ class _BlockedBot:
 
 
 def _sender(database) -> tuple[TelegramSender, _BlockedBot]:
-    sender = TelegramSender("123:abc", throttle=SendThrottle(), on_blocked=BlockedChats(database=database))
+    sender = TelegramSender("123:abc", throttle=SendThrottle(), on_blocked=ChatRecords(database=database))
     bot = _BlockedBot()
     sender._bot = bot  # the library's own error, raised where Bot.send_message would raise it
     return sender, bot
@@ -44,6 +44,6 @@ def test_a_chat_that_blocked_the_bot_is_recorded_once_as_a_telegram_opt_out(data
 
 
 def test_a_send_to_a_blocked_chat_never_raises_even_when_recording_fails():
-    sender = TelegramSender("123:abc", on_blocked=BlockedChats(database_url="sqlite:////nonexistent/dir/x.db"))
+    sender = TelegramSender("123:abc", on_blocked=ChatRecords(database_url="sqlite:////nonexistent/dir/x.db"))
     sender._bot = _BlockedBot()
     assert asyncio.run(sender.send_text(4242, "Hello")) is False

@@ -201,3 +201,40 @@ async def test_buttons_without_text_still_reach_the_borrower(serve_channel, bot_
     await server.post_update(load_update("text_en"))
     [sent] = bot_api.calls_to("sendMessage")
     assert sent.params["reply_markup"]["inline_keyboard"] == [[{"text": "Yes", "callback_data": "/affirm"}]]
+
+
+async def test_start_with_an_issued_link_binds_the_chat_and_still_only_greets(serve_channel, database):
+    from datetime import datetime
+
+    from sqlalchemy import select
+
+    from bot.outreach.links import issue_link
+    from bot.outreach.models import ChatLink
+    from tests.unit.outreach_factories import borrower_with_chat
+
+    with database.unit_of_work() as session:
+        borrower_with_chat(session, "HCF-1001")
+        token = issue_link(session, "HCF-1001", by="test", now=datetime.now())
+    server = await serve_channel()
+    update = load_update("start_deeplink")
+    update["message"]["text"] = f"/start {token}"
+    await server.post_update(update)
+    [message] = server.agent.messages
+    assert message.text == "/greet"  # the conversation starts as any other: verification before disclosure
+    with database.unit_of_work() as session:
+        [link] = session.execute(select(ChatLink)).scalars().all()
+    assert (link.conversation_id, link.loan_reference) == ("telegram:5550002", "HCF-1001")
+    assert link.used_at is not None
+
+
+async def test_start_with_an_unknown_token_binds_nothing_and_greets(serve_channel, database):
+    from sqlalchemy import select
+
+    from bot.outreach.models import ChatLink
+
+    server = await serve_channel()
+    await server.post_update(load_update("start_deeplink"))  # "acct_7F3k-9" was never issued
+    [message] = server.agent.messages
+    assert message.text == "/greet"
+    with database.unit_of_work() as session:
+        assert session.execute(select(ChatLink)).first() is None

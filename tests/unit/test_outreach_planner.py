@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from bot.agreements.models import PromiseToPay
+from bot.agreements.models import OfferRecord, PromiseToPay
 from bot.lifecycle.models import PlanStanding
 from bot.outreach.models import (
     DROPPED, INSTALMENT_REMINDER, MISSED_INSTALMENT, MISSED_PROMISE, PROMISE_REMINDER, REENGAGEMENT, SCHEDULED,
@@ -142,9 +142,16 @@ def test_a_plan_in_arrears_is_followed_up_about_its_first_unpaid_instalment(data
     assert {c.reason for c in contacts(database)} == {MISSED_INSTALMENT, INSTALMENT_REMINDER}
 
 
+def offer_shown(session, reference: str, at: datetime) -> None:
+    session.add(OfferRecord(conversation_id=f"telegram:{reference}", loan_reference=reference, concessions="",
+                            monthly=Decimal("100.00"), months=3, total_paid=Decimal("300.00"), authority="bot",
+                            rule="plan", policy_version="t", terms_json="{}", shown_at=at))
+
+
 def test_reengagement_once_after_idle_hours_without_an_outcome(database):
     with database.unit_of_work() as session:
         borrower_with_chat(session, "HCF-1001", verified_at=datetime(2026, 11, 20, 9, 0))
+        offer_shown(session, "HCF-1001", datetime(2026, 11, 20, 9, 3))
         assert plan_contacts(session, POLICY, datetime(2026, 11, 21, 8, 0)) == 0   # idle 23 h
         assert plan_contacts(session, POLICY, datetime(2026, 11, 21, 9, 0)) == 1
         assert plan_contacts(session, POLICY, datetime(2026, 11, 21, 12, 0)) == 0
@@ -152,9 +159,18 @@ def test_reengagement_once_after_idle_hours_without_an_outcome(database):
     assert (contact.reason, contact.key) == (REENGAGEMENT, "reengage:telegram:HCF-1001")
 
 
+def test_no_reengagement_for_a_borrower_who_was_never_shown_an_offer(database):
+    # Verified, checked the balance, left: not mid-negotiation, so not chased.
+    with database.unit_of_work() as session:
+        borrower_with_chat(session, "HCF-1001", verified_at=datetime(2026, 11, 20, 9, 0))
+        offer_shown(session, "HCF-1001", datetime(2026, 11, 19, 9, 0))  # shown in an earlier visit
+        assert plan_contacts(session, POLICY, datetime(2026, 11, 21, 10, 0)) == 0
+
+
 def test_no_reengagement_after_a_promise_was_made(database):
     with database.unit_of_work() as session:
         borrower_with_chat(session, "HCF-1001", verified_at=datetime(2026, 11, 20, 9, 0))
+        offer_shown(session, "HCF-1001", datetime(2026, 11, 20, 9, 3))
         promise(session, "HCF-1001", date(2026, 11, 21), recorded_at=datetime(2026, 11, 20, 9, 10))
         assert plan_contacts(session, POLICY, datetime(2026, 11, 21, 10, 0)) == 0
 

@@ -8,6 +8,7 @@ from bot.storage.base import Base
 
 # Contact.status
 SCHEDULED, CLAIMED, SENT, DROPPED, FAILED = "scheduled", "claimed", "sent", "dropped", "failed"
+SENDING = "sending"  # handed to the sender, not yet recorded: a scheduler that dies here must not send twice
 # Contact.reason
 PROMISE_REMINDER = "promise_reminder"
 INSTALMENT_REMINDER = "instalment_reminder"

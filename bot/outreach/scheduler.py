@@ -6,6 +6,12 @@ writer at a time and the `status = 'scheduled'` guard in the same statement make
 Claims are committed before anything is sent; each claimed contact is then decided and recorded in its
 own unit of work. Claims older than `claim_timeout` (a scheduler that died mid-batch) go back to
 `scheduled`, at start and on every tick. The clock is injected, so tests drive time.
+
+At most once: a contact is marked `sending` (committed) just before it is handed to Rasa. A scheduler
+that dies after Rasa took the message but before the send was recorded leaves it `sending`; when that
+claim goes stale the sender is asked whether the message is in the conversation (`delivered`: the
+tracker holds an `EXTERNAL_outreach` with this contact's id). Yes: recorded as sent, not sent again.
+No: back to `scheduled`. Rasa unreachable: left for the next tick.
 """
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ from sqlalchemy import select, update
 
 from bot.negotiation.policy import Policy
 from bot.outreach.models import (
-    ATTEMPT_FAILED, ATTEMPT_REFUSED, ATTEMPT_SENT, CLAIMED, DROPPED, FAILED, SCHEDULED, SENT, Contact,
+    ATTEMPT_FAILED, ATTEMPT_REFUSED, ATTEMPT_SENT, CLAIMED, DROPPED, FAILED, SCHEDULED, SENDING, SENT, Contact,
     ContactAttempt,
 )
 from bot.outreach.planner import plan_contacts
@@ -38,6 +44,9 @@ logger = logging.getLogger(__name__)
 class Sender(Protocol):
     def send(self, contact: Contact) -> None:
         """Deliver `contact` (raise SendError when it could not be)."""
+
+    def delivered(self, contact: Contact) -> bool | None:
+        """Whether `contact` already reached its conversation (None: cannot tell now)."""
 
 
 def utc_now() -> datetime:
@@ -74,7 +83,8 @@ class OutreachScheduler:
     retry_backoff: timedelta = timedelta(minutes=5)   # doubled after each failed send
 
     def release_stale_claims(self) -> int:
-        """Give back contacts claimed longer ago than `claim_timeout` (their scheduler died)."""
+        """Give back contacts claimed longer ago than `claim_timeout` (their scheduler died); a contact it
+        was sending is first looked up in its conversation, so it is never sent twice."""
         cutoff = self.clock() - self.claim_timeout
         with self.database.unit_of_work() as session:
             result = session.execute(
@@ -82,9 +92,41 @@ class OutreachScheduler:
                 .values(status=SCHEDULED, claimed_by=None, claimed_at=None)
                 .execution_options(synchronize_session=False))
             released = result.rowcount or 0
+            interrupted = list(session.execute(
+                select(Contact).where(Contact.status == SENDING, Contact.claimed_at < cutoff)).scalars())
+        for contact in interrupted:
+            released += self._recover(contact)
         if released:
             logger.warning("outreach.claims_released count=%s", released)
         return released
+
+    def _recover(self, contact: Contact) -> int:
+        """Settle one contact whose scheduler died while sending it; returns 1 when settled."""
+        try:
+            delivered = self.sender.delivered(contact)
+        except Exception:  # noqa: BLE001 - cannot tell now: left as it is for the next tick
+            logger.exception("outreach.delivery_lookup_failed contact=%s", contact.id)
+            return 0
+        if delivered is None:
+            return 0
+        with self.database.unit_of_work() as session:
+            if delivered:
+                session.add(ContactAttempt(
+                    contact_id=contact.id, loan_reference=contact.loan_reference,
+                    conversation_id=contact.conversation_id, channel=contact.channel,
+                    attempted_at=contact.claimed_at, outcome=ATTEMPT_SENT,
+                    local_time=_local_time(contact.claimed_at, contact.time_zone, self.policy),
+                    detail="found in the conversation after the scheduler stopped mid-send"))
+                values = dict(status=SENT, sent_at=contact.claimed_at, attempts=Contact.attempts + 1)
+            else:
+                values = dict(status=SCHEDULED)
+            changed = session.execute(
+                update(Contact).where(Contact.id == contact.id, Contact.status == SENDING,
+                                      Contact.claimed_by == contact.claimed_by)
+                .values(claimed_by=None, claimed_at=None, **values)
+                .execution_options(synchronize_session=False)).rowcount
+        logger.warning("outreach.interrupted_send contact=%s delivered=%s", contact.id, delivered)
+        return 1 if changed == 1 else 0
 
     def tick(self) -> TickReport:
         report = TickReport()
@@ -137,7 +179,11 @@ class OutreachScheduler:
                 return "refused"
             self._finish(contact, now, ATTEMPT_REFUSED, decision.rule, status=DROPPED, outcome=decision.rule)
             return "dropped"
-        # Sent outside any transaction: no database lock is held while Rasa and the channel work.
+        # Marked first (committed), then sent outside any transaction: no database lock is held while Rasa
+        # and the channel work, and a crash from here on is settled by `_recover`, not by sending again.
+        with self.database.unit_of_work() as session:
+            session.execute(update(Contact).where(Contact.id == contact.id, Contact.claimed_by == self.worker)
+                            .values(status=SENDING).execution_options(synchronize_session=False))
         try:
             self.sender.send(contact)
         except SendError as error:

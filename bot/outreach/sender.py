@@ -47,5 +47,26 @@ class RasaSender:
             # Never the URL: it carries the token.
             raise SendError(f"rasa answered {answer.status_code}: {answer.text[:120]}")
 
+    def delivered(self, contact: Contact) -> bool | None:
+        """Whether the conversation holds this contact's `EXTERNAL_outreach` (None: Rasa cannot say now)."""
+        url = f"{self.rasa_url}/conversations/{quote(contact.conversation_id, safe=':')}/tracker"
+        try:
+            answer = self._client.get(url, params={"token": self.token, "include_events": "ALL"})
+        except httpx.HTTPError:
+            return None
+        if answer.status_code != 200:
+            return None
+        return any(_is_this_contact(event, contact.id) for event in answer.json().get("events") or [])
+
     def close(self) -> None:
         self._client.close()
+
+
+def _is_this_contact(event: dict, contact_id: int) -> bool:
+    if event.get("event") != "user":
+        return False
+    parse = event.get("parse_data") or {}
+    if (parse.get("intent") or {}).get("name") != OUTREACH_INTENT:
+        return False
+    return any(entity.get("entity") == "contact_id" and str(entity.get("value")) == str(contact_id)
+               for entity in parse.get("entities") or [])

@@ -56,6 +56,10 @@ def test_a_promise_made_on_telegram_is_reminded_at_ten_local_and_the_reply_conti
             with database.unit_of_work() as session:
                 attempt = session.execute(select(ContactAttempt)).scalar_one()
             assert attempt.local_time.startswith(f"{due - timedelta(days=1)}T10:00:00+08:00")
+            # What a restarted scheduler asks Rasa before re-sending an interrupted contact.
+            assert sender.delivered(contact) is True
+            other = Contact(id=contact.id + 1000, conversation_id=contact.conversation_id, channel="telegram")
+            assert sender.delivered(other) is False
         sender.close()
 
         notice = joined(borrower._delivered()[before:])

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.outreach import scheduler as scheduler_module
 from bot.outreach.models import (
-    ATTEMPT_FAILED, ATTEMPT_REFUSED, ATTEMPT_SENT, CLAIMED, DROPPED, FAILED, PROMISE_REMINDER, SCHEDULED, SENT,
+    ATTEMPT_FAILED, ATTEMPT_REFUSED, ATTEMPT_SENT, CLAIMED, DROPPED, FAILED, PROMISE_REMINDER, SCHEDULED, SENDING, SENT,
     Contact, ContactAttempt,
 )
 from bot.outreach.scheduler import OutreachScheduler
@@ -42,6 +42,9 @@ class RecordingSender:
         self.fail_times = fail_times
         self.delay = delay
         self._lock = threading.Lock()
+
+    def delivered(self, contact: Contact) -> bool | None:
+        return contact.id in self.calls
 
     def send(self, contact: Contact) -> None:
         time.sleep(self.delay)
@@ -208,6 +211,63 @@ def test_a_scheduler_that_died_mid_batch_loses_nothing_and_sends_once(database, 
     assert {c.status for c in rows(database, Contact)} == {SENT}
 
 
+class _ProcessDied(BaseException):
+    """The scheduler process stops (killed) at this point: nothing after it runs."""
+
+
+class DiesAfterRasaTookIt(RecordingSender):
+    def send(self, contact: Contact) -> None:
+        super().send(contact)
+        raise _ProcessDied
+
+
+class DiesBeforeRasaTookIt(RecordingSender):
+    def send(self, contact: Contact) -> None:
+        raise _ProcessDied
+
+
+@pytest.mark.parametrize("crash, sends_after_restart", [(DiesAfterRasaTookIt, 0), (DiesBeforeRasaTookIt, 1)])
+def test_a_scheduler_killed_mid_send_never_sends_twice(database, rules, crash, sends_after_restart):
+    add_contacts(database, 1)
+    clock = Clock(START)
+    first = crash()
+    with pytest.raises(_ProcessDied):
+        make(database, first, clock).tick()
+    [contact] = rows(database, Contact)
+    assert contact.status == SENDING
+    # The restarted scheduler asks Rasa what the conversation holds: the first sender's deliveries.
+    second = RecordingSender()
+    second.calls = first.calls
+    delivered_before = list(first.calls)
+    restarted = make(database, second, clock)
+    assert restarted.tick().claimed == 0 and rows(database, Contact)[0].status == SENDING  # a live claim
+    clock.now += restarted.claim_timeout + timedelta(seconds=1)
+    restarted.tick()
+    restarted.tick()
+    [contact] = rows(database, Contact)
+    assert contact.status == SENT
+    assert len(second.calls) - len(delivered_before) == sends_after_restart
+    assert len(second.calls) == 1  # the borrower got the message exactly once
+    [attempt] = rows(database, ContactAttempt)
+    assert attempt.outcome == ATTEMPT_SENT
+
+
+def test_an_interrupted_send_waits_while_rasa_cannot_say(database, rules):
+    add_contacts(database, 1)
+    clock = Clock(START)
+    with pytest.raises(_ProcessDied):
+        make(database, DiesAfterRasaTookIt(), clock).tick()
+
+    class Unknowing(RecordingSender):
+        def delivered(self, contact):
+            return None
+
+    later = make(database, Unknowing(), clock)
+    clock.now += later.claim_timeout + timedelta(seconds=1)
+    assert later.tick().claimed == 0
+    assert rows(database, Contact)[0].status == SENDING  # neither re-sent nor marked sent
+
+
 class _RasaStub(BaseHTTPRequestHandler):
     received: list[tuple[str, dict, dict]] = []
     status = 200
@@ -220,6 +280,17 @@ class _RasaStub(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.end_headers()
         self.wfile.write(b'{"tracker": {}}')
+
+    def do_GET(self):  # noqa: N802 - the tracker, as Rasa answers it after a trigger_intent
+        events = [{"event": "user", "text": None, "parse_data": {
+            "intent": {"name": "EXTERNAL_outreach", "confidence": 1.0},
+            "entities": [{"entity": "outreach_reason", "value": "promise_reminder"},
+                         {"entity": "contact_id", "value": "7"}]}}]
+        body = json.dumps({"events": events}).encode()
+        self.send_response(type(self).status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *args):
         pass
@@ -250,6 +321,16 @@ def test_rasa_sender_triggers_the_external_intent_on_the_contacts_channel(rasa_s
     assert query == {"output_channel": ["telegram"], "token": ["s3cret"]}
     assert body == {"name": "EXTERNAL_outreach",
                     "entities": {"outreach_reason": "promise_reminder", "contact_id": "7"}}
+
+
+def test_rasa_sender_finds_a_contact_in_the_conversation_or_says_it_cannot_tell(rasa_stub):
+    stub, url = rasa_stub
+    sender = RasaSender(url, "t")
+    assert sender.delivered(_contact()) is True
+    assert sender.delivered(Contact(id=8, conversation_id="telegram:4242", channel="telegram")) is False
+    stub.status = 503
+    assert sender.delivered(_contact()) is None
+    assert RasaSender("http://127.0.0.1:9", "t", timeout=1).delivered(_contact()) is None
 
 
 def test_rasa_sender_raises_send_error_on_an_error_answer_or_no_server(rasa_stub):

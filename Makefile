@@ -4,7 +4,7 @@ VENV := .venv
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse import bench-import simulate-followup
+.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse import bench-import simulate-followup risk-report bench-score
 
 run:            ## set up if needed, then run the assistant, action server and web apps
 	@bash scripts/run.sh
@@ -36,8 +36,8 @@ bench:          ## latency/throughput/memory vs the rasa init baseline, then par
 bench-parse:    ## parse time of every bot/language parser against input length (linear growth check)
 	@$(VENV)/bin/python -m bench.parse_time
 
-eval: ## NLU report + conversation outcomes
-	bash scripts/bootstrap.sh && $(VENV)/bin/python -m scripts.nlu_report && $(VENV)/bin/python -m evaluation.report
+eval: ## NLU report + conversation outcomes + the risk model's table
+	bash scripts/bootstrap.sh && $(VENV)/bin/python -m scripts.nlu_report && $(VENV)/bin/python -m evaluation.report && $(VENV)/bin/python -m bot.risk.report
 
 import:         ## load a lender's books: make import FILES="dir/*.csv" [ARGS=--dry-run] (docs/data-format.md)
 	@test -n "$(FILES)" || { echo 'usage: make import FILES="books/*.csv" [ARGS="--dry-run|--skip-invalid"]'; exit 2; }
@@ -54,3 +54,9 @@ clean:          ## remove generated state (database, models); keeps .venv
 
 simulate-followup: ## 10,000 borrowers x 90 simulated days through the contact policy; the independent checker must find 0 violations
 	@$(VENV)/bin/python -m bench.simulate_followup --borrowers $(or $(BORROWERS),10000) --days $(or $(DAYS),90)
+
+risk-report:    ## risk model vs challenger vs days-past-due baseline, German credit CV AUC, PSI, fairness (docs/risk.md)
+	@$(VENV)/bin/python -m bot.risk.report
+
+bench-score:    ## risk scoring benchmark: 100,000 generated loans in SQLite scored and stored (target < 30 s)
+	@$(VENV)/bin/python -m bench.risk_score --loans $(or $(LOANS),100000)

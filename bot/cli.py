@@ -13,6 +13,7 @@
   forget REF       erase a borrower's personal data, keep required records in minimal form (docs/data-rules.md)
   purge            apply the retention periods [--dry-run]
   audit            offers, agreements, promises, verification attempts, state changes as CSV (--from --to [--out])
+  score            risk-score every active loan, store the scores [--retrain] (docs/risk.md; bot/risk/cli.py)
 """
 from __future__ import annotations
 
@@ -118,6 +119,11 @@ def run_command(argv: list[str]) -> int:
         from bot.outreach.cli import chat_link_main
 
         return chat_link_main(argv[1:], load_settings())
+    if argv[:1] == ["score"]:
+        from bot.risk.cli import score_main
+
+        os.umask(0o077)
+        return score_main(argv[1:], load_settings())
     if argv[:1] == ["export-demo"]:
         from bot.books.cli import export_demo_main
 

@@ -37,7 +37,8 @@ def score_main(argv: list[str], settings: Settings) -> int:
           + ", ".join(f"{name} {count}" for name, count in run.bands.items()))
     print(f"time: features {run.seconds_features:.2f} s, scoring {run.seconds_scoring:.2f} s, "
           f"storing {run.seconds_storing:.2f} s, total {time.perf_counter() - started:.2f} s")
-    print(f"population stability index (training vs scored): {run.psi:.3f}")
+    print(f"population stability index (training vs scored): {run.psi:.3f}"
+          + (" (fewer than 100 loans: not meaningful)" if run.loans < 100 else ""))
     warning = risk_model.psi_warning(run.psi)
     if warning:
         print(warning)

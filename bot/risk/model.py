@@ -105,6 +105,13 @@ def contributions(model: Pipeline, x: np.ndarray) -> np.ndarray:
     return scaler.transform(x) * regression.coef_[0]
 
 
+def _reason_candidates(model: Pipeline, x: np.ndarray) -> np.ndarray:
+    """Contributions that may be given as reasons: a yes/no feature only when it is present (a loan is not
+    told "not 90+ days past due" as a reason for its risk), a numeric one either way."""
+    binary = np.array([name in BINARY_FEATURES for name in FEATURES])
+    return np.where(binary & (x <= 0), 0.0, contributions(model, x))
+
+
 def _words(feature: str, value: float, mean: float) -> tuple[str, str]:
     """A reason in words (en, zh): the feature and which way it points, e.g. "... - higher than usual"."""
     en, zh = LABELS[feature]
@@ -115,9 +122,9 @@ def _words(feature: str, value: float, mean: float) -> tuple[str, str]:
 
 
 def reason_codes(model: Pipeline, x: np.ndarray, top: int = 3) -> list[list[dict]]:
-    """For each row, up to `top` features that raised its score most (positive contributions only),
-    largest first, each with its words in English and Chinese."""
-    parts, means = contributions(model, x), model.steps[0][1].mean_
+    """For each row, up to `top` features that raised its score most (positive contributions only; yes/no
+    features only when present), largest first, each with its words in English and Chinese."""
+    parts, means = _reason_candidates(model, x), model.steps[0][1].mean_
     order = np.argsort(-parts, axis=1)[:, :top]
     reasons = []
     for row, columns in enumerate(order):
@@ -130,7 +137,7 @@ def reason_codes(model: Pipeline, x: np.ndarray, top: int = 3) -> list[list[dict
 def reason_codes_json(model: Pipeline, x: np.ndarray, top: int = 3) -> list[str]:
     """`reason_codes` as the JSON text stored with each score, built without a dict per reason (fast path
     for scoring a whole book; the same content as `json.dumps(reason_codes(...), ensure_ascii=False)`)."""
-    parts, means = contributions(model, x), model.steps[0][1].mean_
+    parts, means = _reason_candidates(model, x), model.steps[0][1].mean_
     order = np.argsort(-parts, axis=1)[:, :top]
     heads = [json.dumps({"feature": name}, ensure_ascii=False)[:-1] for name in FEATURES]
     # Per feature, the words when its value is above the training mean (True) or not (False).

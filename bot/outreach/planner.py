@@ -1,6 +1,8 @@
 """What to schedule: the reminders, follow-ups and re-engagement messages the books call for today.
 
-`plan_contacts` reads promises, agreements and their standing, and verified conversations, and inserts a
+`plan_contacts` first drops the scheduled contacts whose reason went away (driven by what is still
+scheduled), then reads the live items only (open promises, misses recent enough to follow up, live plans,
+recently idle verified conversations) and inserts a
 `Contact` for each message that is due and not yet planned (insert-if-absent on `Contact.key`, so two
 schedulers planning at once, or one planning every tick, never create a message twice). Contacts that
 stopped making sense (a promise kept, a plan completed, an instalment already paid) are dropped while
@@ -15,7 +17,7 @@ from decimal import Decimal
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.accounts.models import Borrower, Loan
@@ -38,6 +40,7 @@ NO_LONGER_DUE = "no longer due"
 # A follow-up or re-engagement whose moment passed while the planner was not running is still sent
 # (due now) up to this late; older ones are not created (a borrower is not chased for last season).
 LATE_LIMIT = timedelta(days=7)
+KEY_BATCH = 500  # rows per IN (...) list
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ def plan_contacts(session: Session, policy: Policy | OutreachRules, now: datetim
     """Schedule every follow-up the books call for at `now` (naive UTC); returns how many were created."""
     rules = policy.outreach if isinstance(policy, Policy) else policy
     planner = _Planner(session, rules, now)
+    planner.drop_no_longer_due()
     planner.promises()
     planner.plans()
     planner.reengagements()
@@ -76,6 +80,7 @@ class _Planner:
         self.now = now
         self.created = 0
         self._targets: dict[str, Target | None] = {}
+        self._known_keys: dict[str, set[str]] = {}  # per loan: contact keys already in the table
 
     # --- targets ---------------------------------------------------------------------------------
     def target(self, loan_reference: str) -> Target | None:
@@ -117,16 +122,83 @@ class _Planner:
         target = target or self.target(loan_reference)
         if target is None:
             return
+        if key in self.known_keys(loan_reference):
+            return  # planned before (whatever became of it): nothing to write
         values = dict(key=key, loan_reference=loan_reference, conversation_id=target.conversation_id,
                       channel=target.channel, reason=reason, subject=subject, language=target.language,
                       time_zone=target.time_zone, jurisdiction=target.jurisdiction, due_at=due_at,
                       status=SCHEDULED, attempts=0, created_at=self.now)
         self.created += _insert_if_absent(self.session, values)
 
-    def drop(self, *conditions) -> None:
-        self.session.execute(
-            update(Contact).where(Contact.status == SCHEDULED, *conditions)
-            .values(status=DROPPED, outcome=NO_LONGER_DUE).execution_options(synchronize_session=False))
+    def known_keys(self, loan_reference: str) -> set[str]:
+        if loan_reference not in self._known_keys:
+            self._known_keys[loan_reference] = set(self.session.execute(
+                select(Contact.key).where(Contact.loan_reference == loan_reference)).scalars())
+        return self._known_keys[loan_reference]
+
+    def prefetch_keys(self, loan_references: Iterable[str]) -> None:
+        """Known keys of many loans in a few queries (creation then writes only what is new)."""
+        missing = sorted({r for r in loan_references if r not in self._known_keys})
+        for start in range(0, len(missing), KEY_BATCH):
+            batch = missing[start:start + KEY_BATCH]
+            for reference in batch:
+                self._known_keys[reference] = set()
+            for reference, key in self.session.execute(
+                    select(Contact.loan_reference, Contact.key).where(Contact.loan_reference.in_(batch))):
+                self._known_keys[reference].add(key)
+
+    # --- dropping --------------------------------------------------------------------------------
+    def drop_no_longer_due(self) -> None:
+        """Drop the scheduled contacts whose reason went away. Driven by what is still scheduled (a few rows
+        per live promise or plan), never by the whole history of promises and agreements."""
+        scheduled = [(row, _subject_parts(row.subject)) for row in self.session.execute(
+            select(Contact.id, Contact.subject, Contact.reason).where(Contact.status == SCHEDULED))]
+        promise_ids = {part for row, (kind, part, _) in scheduled if kind == "promise"}
+        agreement_refs = {part for row, (kind, part, _) in scheduled if kind == "agreement"}
+        promises = {p.id: p for p in self._rows(PromiseToPay, PromiseToPay.id, promise_ids)}
+        plans = {a.reference: (a, st) for a, st in self._plan_rows(agreement_refs)}
+        gone = []
+        for row, (kind, part, number) in scheduled:
+            # A subject whose promise or plan is not in the books is left alone (nothing says it went away).
+            if kind == "promise" and part in promises:
+                if self._promise_contact_gone(promises[part], row.reason):
+                    gone.append(row.id)
+            elif kind == "agreement" and part in plans and number is not None:
+                if self._plan_contact_gone(*plans[part], number, row.reason):
+                    gone.append(row.id)
+        for start in range(0, len(gone), KEY_BATCH):
+            self.session.execute(
+                update(Contact).where(Contact.status == SCHEDULED, Contact.id.in_(gone[start:start + KEY_BATCH]))
+                .values(status=DROPPED, outcome=NO_LONGER_DUE).execution_options(synchronize_session=False))
+
+    def _rows(self, model, column, values: set):
+        values = sorted(values)
+        for start in range(0, len(values), KEY_BATCH):
+            yield from self.session.execute(select(model).where(column.in_(values[start:start + KEY_BATCH]))).scalars()
+
+    def _plan_rows(self, references: set[str]):
+        references = sorted(references)
+        for start in range(0, len(references), KEY_BATCH):
+            yield from self.session.execute(
+                select(Agreement, PlanStanding).outerjoin(PlanStanding, PlanStanding.agreement_id == Agreement.id)
+                .where(Agreement.reference.in_(references[start:start + KEY_BATCH]))).all()
+
+    def _promise_contact_gone(self, promise: PromiseToPay, reason: str) -> bool:
+        if reason == PROMISE_REMINDER:
+            return promise.status != "open"
+        if reason == MISSED_PROMISE:
+            return promise.status not in MISSED_PROMISE_STATES or self._superseded(promise)
+        return False
+
+    def _plan_contact_gone(self, agreement: Agreement, standing: PlanStanding | None, number: int,
+                           reason: str) -> bool:
+        state = standing.state if standing is not None else None
+        if state is not None and state not in LIVE_PLAN_STATES:
+            return True
+        paid = standing.paid if standing is not None else Decimal("0")
+        if number in _covered_numbers(_schedule(agreement), paid):
+            return True
+        return reason == MISSED_INSTALMENT and state != "in_arrears"
 
     def follow_up_moment(self, missed_on: date, zone: ZoneInfo) -> datetime | None:
         """When to follow a miss up: the configured days later at the local hour; due now if that passed
@@ -138,17 +210,18 @@ class _Planner:
 
     # --- promises --------------------------------------------------------------------------------
     def promises(self) -> None:
-        for promise in self.session.execute(select(PromiseToPay)).scalars():
+        # Open promises, and missed ones recent enough to be followed up (older misses are never chased).
+        oldest_miss = (self.now - LATE_LIMIT).date() - timedelta(days=self.rules.follow_up_after_missed_days + 1)
+        promises = self.session.execute(select(PromiseToPay).where(or_(
+            PromiseToPay.status == "open",
+            and_(PromiseToPay.status.in_(MISSED_PROMISE_STATES), PromiseToPay.due_on >= oldest_miss)))).scalars().all()
+        self.prefetch_keys(p.loan_reference for p in promises)
+        for promise in promises:
             subject = f"promise:{promise.id}"
-            if promise.status != "open":
-                self.drop(Contact.subject == subject, Contact.reason == PROMISE_REMINDER)
             if promise.status == "open":
                 self._promise_reminders(promise, subject)
-            elif promise.status in MISSED_PROMISE_STATES:
-                if self._superseded(promise):
-                    self.drop(Contact.subject == subject, Contact.reason == MISSED_PROMISE)
-                else:
-                    self._missed_promise(promise, subject)
+            elif not self._superseded(promise):
+                self._missed_promise(promise, subject)
 
     def _promise_reminders(self, promise: PromiseToPay, subject: str) -> None:
         target = self.target(promise.loan_reference)
@@ -182,23 +255,18 @@ class _Planner:
     # --- plans -----------------------------------------------------------------------------------
     def plans(self) -> None:
         rows = self.session.execute(
-            select(Agreement, PlanStanding).outerjoin(PlanStanding, PlanStanding.agreement_id == Agreement.id))
+            select(Agreement, PlanStanding).outerjoin(PlanStanding, PlanStanding.agreement_id == Agreement.id)
+            .where(or_(PlanStanding.id.is_(None), PlanStanding.state.in_(LIVE_PLAN_STATES)))).all()
+        self.prefetch_keys(agreement.loan_reference for agreement, _ in rows)
         for agreement, standing in rows:
             prefix = f"agreement:{agreement.reference}:"
             state = standing.state if standing is not None else None
-            if state is not None and state not in LIVE_PLAN_STATES:
-                self.drop(Contact.subject.like(prefix + "%"))
-                continue
             schedule = _schedule(agreement)
             paid = standing.paid if standing is not None else Decimal("0")
             covered = _covered_numbers(schedule, paid)
-            for number in covered:
-                self.drop(Contact.subject == f"{prefix}{number}")
             self._instalment_reminders(agreement, schedule, covered, prefix)
             if state == "in_arrears":
                 self._missed_instalment(agreement, schedule, covered, prefix)
-            else:
-                self.drop(Contact.subject.like(prefix + "%"), Contact.reason == MISSED_INSTALMENT)
 
     def _instalment_reminders(self, agreement: Agreement, schedule: list[dict], covered: set[int],
                               prefix: str) -> None:
@@ -272,6 +340,16 @@ class _Planner:
 def _schedule(agreement: Agreement) -> list[dict]:
     rows = json.loads(agreement.terms_json).get("terms", {}).get("schedule") or []
     return sorted(rows, key=lambda row: int(row["number"]))
+
+
+def _subject_parts(subject: str) -> tuple[str | None, object, int | None]:
+    """("promise", id, None) | ("agreement", reference, number) | (None, None, None) for anything else."""
+    parts = subject.split(":")
+    if len(parts) == 2 and parts[0] == "promise" and parts[1].isdigit():
+        return "promise", int(parts[1]), None
+    if len(parts) == 3 and parts[0] == "agreement" and parts[2].isdigit():
+        return "agreement", parts[1], int(parts[2])
+    return None, None, None
 
 
 def _covered_numbers(schedule: Iterable[dict], paid: Decimal) -> set[int]:

@@ -4,7 +4,7 @@ VENV := .venv
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse import bench-import simulate-followup
+.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse import bench-import simulate-followup simulate-followup-db
 
 run:            ## set up if needed, then run the assistant, action server and web apps
 	@bash scripts/run.sh
@@ -54,3 +54,6 @@ clean:          ## remove generated state (database, models); keeps .venv
 
 simulate-followup: ## 10,000 borrowers x 90 simulated days through the contact policy; the independent checker must find 0 violations
 	@$(VENV)/bin/python -m bench.simulate_followup --borrowers $(or $(BORROWERS),10000) --days $(or $(DAYS),90)
+
+simulate-followup-db: ## the real planner and scheduler on SQLite, simulated clock (40 borrowers x 14 days by default); 0 violations
+	@$(VENV)/bin/python -m bench.simulate_followup_db --borrowers $(or $(BORROWERS),40) --days $(or $(DAYS),14) --seed $(or $(SEED),13)

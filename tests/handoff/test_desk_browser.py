@@ -1,0 +1,316 @@
+"""The agent desk in Chromium against the real web app and a real SQLite database: the three-pane layout
+holds whatever the borrower sends, a new escalation shows in the tab title, canned replies arrive filled
+and editable, search and filters narrow the queue, a conversation moves between two agents, and the
+console speaks Chinese. Console-only behaviour: a stand-in answers for Rasa's tracker endpoint (as in
+test_console_browser's account-panel test), so this file starts no Rasa server of its own."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator
+
+import pytest
+from fastapi import FastAPI
+
+from bot.config import load_settings
+from bot.handoff.accounts import create_account
+from bot.handoff.queue import EscalationQueue
+from bot.storage import Database
+from bot.storage.schema import migrate
+from channels.web.app import create_app
+from tests.conftest import PROJECT_ROOT
+from tests.handoff.account_rows import LOAN, fill_books
+from tests.handoff.test_console_browser import CHROMIUM, serving
+from tests.integration.require import require
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "desk-browser-pass"
+IMAGES = PROJECT_ROOT / "docs" / "img"
+LONG_WORD = "R" * 1500 + "\u4e2d" * 500 + "x" * 1000  # 3,000 characters and not one place to break
+XSS = '<img src=x onerror="window.__pwned=1">'
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class FakeRasa:
+    """Rasa's tracker endpoint for any paused conversation; each one's borrower lines are set by the test."""
+
+    def __init__(self) -> None:
+        self.said: dict[str, list[str]] = {}
+        self.app = FastAPI()
+        self.app.get("/conversations/{conversation}/tracker")(self.tracker)
+        self.app.post("/conversations/{conversation}/tracker/events")(lambda conversation: {})
+
+    def tracker(self, conversation: str) -> dict[str, Any]:
+        start = time.time() - 900
+        events: list[dict[str, Any]] = []
+        for index, text in enumerate(self.said.get(conversation, ["I want to talk to a person"])):
+            events.append({"event": "user", "text": text, "timestamp": start + index * 10,
+                           "parse_data": {"intent": {"name": "request_human"}}})
+        events.append({"event": "bot", "text": "I've passed this conversation to a person.", "timestamp": start + 300})
+        events.append({"event": "pause", "timestamp": start + 301})
+        return {"sender_id": conversation, "paused": True, "events": events, "slots": {"language": "en"}}
+
+
+class Desk:
+    """The web app on a free port with its database; makes escalations as the action server records them."""
+
+    def __init__(self, url: str, database: Database, rasa: FakeRasa) -> None:
+        self.url, self.database, self.rasa = url, database, rasa
+
+    def escalate(self, *, said: list[str] | None = None, reason: str = "request_human", priority: int = 3,
+                 language: str = "en", summary: dict[str, Any] | None = None, minutes_ago: int = 5) -> int:
+        conversation = "web:" + uuid.uuid4().hex + uuid.uuid4().hex
+        said = said or ["I want to talk to a person"]
+        self.rasa.said[conversation] = said
+        created = _now() - timedelta(minutes=minutes_ago)
+        with self.database.unit_of_work() as session:
+            escalation, _ = EscalationQueue(session).open(
+                conversation_id=conversation, channel="socketio", reason=reason, priority=priority,
+                summary={"verified": False, "language": language, **(summary or {})}, language=language, now=created)
+            escalation.last_borrower_text = said[-1][:280]
+            escalation.last_borrower_at = created
+            return escalation.id
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory) -> Iterator[Desk]:
+    rasa = FakeRasa()
+    var_dir = tmp_path_factory.mktemp("desk")
+    with serving(rasa.app) as rasa_url, pytest.MonkeyPatch.context() as env:
+        env.setenv("APP_VAR_DIR", str(var_dir))
+        env.setenv("RASA_URL", rasa_url)
+        env.delenv("DATABASE_URL", raising=False)
+        env.setenv("RECONCILE_INTERVAL_MINUTES", "0")
+        settings = load_settings()
+        migrate(settings.database_url)
+        database = Database(settings.database_url)
+        with database.unit_of_work() as session:
+            for username, name, role in (("kim", "Kim", "agent"), ("lee", "Lee", "agent"), ("mei", "Mei", "agent"),
+                                         ("sue", "Sue", "supervisor")):
+                create_account(session, username, name, role, PASSWORD)
+            fill_books(session, _now().date())  # loan HCF-9001 of Wang Fang, with arrears and history
+        with serving(create_app(settings)) as url:
+            yield Desk(url, database, rasa)
+        database.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: install Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        running = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield running
+        running.close()
+
+
+def signed_in(browser, desk: Desk, username: str, width: int = 1440, height: int = 900):
+    """A fresh browser context (own cookies and storage) signed in as `username`; returns its page."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(20000)
+    page.goto(f"{desk.url}/console/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{desk.url}/console/")
+    return page
+
+
+def claim_in_page(page, desk: Desk, escalation_id: int) -> None:
+    page.goto(f"{desk.url}/console/conversations/{escalation_id}")
+    page.click("#claim")
+    page.locator("#send").wait_for()
+    page.wait_for_function("!document.querySelector('#send').disabled")
+
+
+def refs(page) -> set[str]:
+    return {text.strip() for text in page.locator("#queue-rows tr td.ref a").all_inner_texts()}
+
+
+def fits(page) -> dict[str, Any]:
+    return page.evaluate("""() => {
+        const send = document.querySelector('#send').getBoundingClientRect();
+        return {scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
+                send: [send.left, send.top, send.right, send.bottom], width: innerWidth, height: innerHeight};
+    }""")
+
+
+def test_three_panes_hold_a_3000_character_word_with_send_on_screen(desk, browser):
+    escalation_id = desk.escalate(said=["my hours at work were cut", LONG_WORD, XSS])
+    page = signed_in(browser, desk, "kim")
+    claim_in_page(page, desk, escalation_id)
+    for width, height in ((1280, 720), (1440, 900)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{desk.url}/console/conversations/{escalation_id}")
+        page.locator("#transcript li.borrower", has_text="RRRR").wait_for()
+        page.locator("#queue-rows tr.current").wait_for()
+        measured = fits(page)
+        assert measured["scroll"] <= measured["client"], (width, measured)
+        left, top, right, bottom = measured["send"]
+        assert 0 <= left and right <= width and 0 <= top and bottom <= height, (width, measured)
+        # Three panes side by side: the queue left of the transcript, the borrower panel right of it.
+        queue_box = page.locator(".queue-pane").bounding_box()
+        talk_box = page.locator(".transcript-pane").bounding_box()
+        panel_box = page.locator(".borrower-pane").bounding_box()
+        assert queue_box["x"] + queue_box["width"] <= talk_box["x"] + 1
+        assert talk_box["x"] + talk_box["width"] <= panel_box["x"] + 1
+        assert panel_box["x"] + panel_box["width"] <= width
+    # Titles and headings name the escalation number, never the conversation id; markup stays text.
+    assert page.title() == f"Escalation #{escalation_id} · Agent console" or page.title().endswith(
+        f"Escalation #{escalation_id} · Agent console")
+    assert page.locator("#conv-title").inner_text() == f"Escalation #{escalation_id}"
+    assert XSS in page.locator("#transcript").inner_text()
+    assert page.locator("#transcript img").count() == 0 and page.evaluate("window.__pwned") is None
+    assert "web:" not in page.content()
+    page.screenshot(path=str(IMAGES / "console-conversation.png"))
+
+    # A tablet: one column, still no sideways scrolling, and Send stays on screen (the reply box sticks).
+    page.set_viewport_size({"width": 820, "height": 1180})
+    page.goto(f"{desk.url}/console/conversations/{escalation_id}")
+    page.locator("#transcript li.borrower", has_text="RRRR").wait_for()
+    measured = fits(page)
+    assert measured["scroll"] <= measured["client"], measured
+    assert measured["send"][3] <= 1180 and measured["send"][2] <= 820, measured
+    page.context.close()
+
+
+def test_a_new_escalation_raises_the_count_in_the_tab_title(desk, browser):
+    desk.escalate(said=["first in line"])
+    page = signed_in(browser, desk, "kim", 1280, 720)
+    page.wait_for_function("/^\\(\\d+\\) Agent console$/.test(document.title)")
+    before = int(re.match(r"\((\d+)\)", page.title()).group(1))
+    page.evaluate("window.__sameDocument = true")
+    new_id = desk.escalate(said=["I need help with my loan please"], priority=2, reason="vulnerable")
+    page.wait_for_function(f"document.title === '({before + 1}) Agent console'", timeout=25000)
+    row = page.locator("#queue-rows tr", has=page.locator("td.ref a", has_text=f"#{new_id}"))
+    row.wait_for()
+    assert "I need help with my loan please" in row.inner_text()  # the latest borrower message, not a snapshot
+    assert page.evaluate("window.__sameDocument") is True  # arrived live, no reload
+    page.screenshot(path=str(IMAGES / "console-queue.png"))
+    page.context.close()
+
+
+def test_a_canned_reply_arrives_with_the_borrowers_details_filled_and_stays_editable(desk, browser):
+    shortcut = "arrears" + uuid.uuid4().hex[:4]
+    # A supervisor writes the reply in the settings pane of the queue page.
+    boss = signed_in(browser, desk, "sue")
+    boss.select_option("#canned-admin-language", "en")
+    boss.fill("#canned-shortcut", shortcut)
+    boss.fill("#canned-title", "Arrears reminder")
+    boss.fill("#canned-body", "Hello {name}, your arrears are {arrears}.")
+    boss.click("#canned-save")
+    boss.locator("#canned-admin-list tr", has_text="/" + shortcut).wait_for()
+    boss.context.close()
+
+    escalation_id = desk.escalate(said=["what do I owe?"], summary={"verified": True, "loan_ref": LOAN})
+    page = signed_in(browser, desk, "kim")
+    claim_in_page(page, desk, escalation_id)
+    page.locator("#facts", has_text="Wang Fang").wait_for()
+    page.screenshot(path=str(IMAGES / "console-borrower-panel.png"))
+
+    page.click("#reply-text")
+    page.keyboard.type("/" + shortcut[:9])
+    page.locator("#canned-list li", has_text="Arrears reminder").wait_for()
+    page.keyboard.press("Enter")
+    text = page.input_value("#reply-text")
+    assert text.startswith("Hello Wang Fang, your arrears are "), text
+    assert "{" not in text and "/" + shortcut not in text
+    page.keyboard.type(" Can we talk about it?")  # still the agent's text to change
+    assert page.input_value("#reply-text") == text + " Can we talk about it?"
+    assert page.locator("#canned-menu").is_hidden()
+
+    # Ctrl+/ opens the same list from the keyboard; a click inserts at the caret.
+    page.fill("#reply-text", "")
+    page.click("#reply-text")
+    page.keyboard.press("Control+/")
+    page.locator("#canned-list li", has_text="Arrears reminder").click()
+    assert page.input_value("#reply-text") == text
+    page.context.close()
+
+
+def test_search_and_filters_narrow_the_queue(desk, browser):
+    tag = uuid.uuid4().hex[:6]
+    salary = desk.escalate(said=[f"my salary {tag} came late"], language="zh", reason="dispute_debt", priority=2)
+    human = desk.escalate(said=[f"a person please {tag}"], reason="request_human", priority=3)
+    complaint = desk.escalate(said=[f"this is a complaint {tag}"], reason="complain", priority=4, minutes_ago=90)
+    ours = {f"#{salary}", f"#{human}", f"#{complaint}"}
+    page = signed_in(browser, desk, "kim")
+
+    def shown_after(action) -> set[str]:
+        action()
+        page.wait_for_timeout(300)  # let the debounced request go out
+        page.wait_for_load_state("networkidle")
+        return refs(page) & ours
+
+    page.locator("#queue-rows tr", has_text=tag).first.wait_for()
+    assert refs(page) >= ours
+    assert shown_after(lambda: page.fill("#queue-q", f"salary {tag}")) == {f"#{salary}"}
+    assert shown_after(lambda: page.fill("#queue-q", f"#{human}")) == {f"#{human}"}
+    assert shown_after(lambda: page.fill("#queue-q", "")) == ours
+    page.click(".more-filters summary")
+    assert shown_after(lambda: page.select_option("#filter-language", "zh")) == {f"#{salary}"}
+    page.select_option("#filter-language", "")
+    assert shown_after(lambda: page.select_option("#filter-reason", "complain")) == {f"#{complaint}"}
+    page.select_option("#filter-reason", "")
+    assert shown_after(lambda: page.select_option("#filter-priority", "3")) == {f"#{human}"}
+    page.select_option("#filter-priority", "")
+    assert shown_after(lambda: page.select_option("#filter-age", "60")) == {f"#{complaint}"}
+    page.context.close()
+
+
+def test_an_agent_transfers_a_conversation_and_the_other_sees_it_in_mine(desk, browser):
+    escalation_id = desk.escalate(said=["can someone senior look at this"])
+    kim = signed_in(browser, desk, "kim")
+    claim_in_page(kim, desk, escalation_id)
+    kim.locator("#transfer-box").wait_for()
+    kim.select_option("#transfer-to", "lee")
+    kim.click("#transfer")
+    kim.locator("#conv-status", has_text="lee").wait_for()
+
+    lee = signed_in(browser, desk, "lee")
+    lee.click('.tabs button[data-view="mine"]')
+    lee.locator("#queue-rows tr", has=lee.locator("td.ref a", has_text=f"#{escalation_id}")).wait_for()
+    lee.goto(f"{desk.url}/console/conversations/{escalation_id}")
+    lee.locator("#facts", has_text="Claimed by lee").wait_for()
+    lee.locator("#notes", has_text="kim").wait_for()  # the transfer is on record for colleagues
+    assert not lee.locator("#send").is_disabled()
+    lee.context.close()
+    kim.context.close()
+
+
+def test_the_console_speaks_chinese_and_remembers_the_choice(desk, browser):
+    escalation_id = desk.escalate(said=["我的工资被拖欠了，这个月还不上"], language="zh",
+                                  summary={"verified": True, "loan_ref": LOAN})
+    page = signed_in(browser, desk, "mei")
+    assert page.locator('.tabs button[data-view="waiting"]').inner_text() == "Waiting"
+    page.click('.lang-switch button[data-lang="zh"]')
+    assert page.locator('.tabs button[data-view="waiting"]').inner_text() == "等待中"
+    assert page.locator("#queue-title").inner_text() == "队列"
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    page.wait_for_load_state("networkidle")  # the choice is saved on the server
+    page.context.close()
+
+    # A new browser (no local storage) signed in as the same agent opens in Chinese.
+    page = signed_in(browser, desk, "mei")
+    page.locator('.tabs button[data-view="waiting"]', has_text="等待中").wait_for()
+    claim_in_page(page, desk, escalation_id)
+    page.locator("#send", has_text="发送").wait_for()
+    page.locator("#facts", has_text="由 mei 认领").wait_for()
+    assert page.locator("#conv-title").inner_text() == f"转人工 #{escalation_id}"
+    assert "我的工资被拖欠了" in page.locator("#transcript").inner_text()
+    page.screenshot(path=str(IMAGES / "console-zh.png"))
+    page.click('.lang-switch button[data-lang="en"]')
+    assert page.locator("#send").inner_text() == "Send"
+    page.context.close()

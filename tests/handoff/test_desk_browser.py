@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any, Iterator
 
 import pytest
 from fastapi import FastAPI
 
+from bot.agreements.models import OfferRecord
 from bot.config import load_settings
 from bot.handoff.accounts import create_account
 from bot.handoff.queue import EscalationQueue
@@ -43,7 +46,7 @@ class FakeRasa:
     """Rasa's tracker endpoint for any paused conversation; each one's borrower lines are set by the test."""
 
     def __init__(self) -> None:
-        self.said: dict[str, list[str]] = {}
+        self.said: dict[str, list[str | dict[str, Any]]] = {}
         self.app = FastAPI()
         self.app.get("/conversations/{conversation}/tracker")(self.tracker)
         self.app.post("/conversations/{conversation}/tracker/events")(lambda conversation: {})
@@ -51,8 +54,11 @@ class FakeRasa:
     def tracker(self, conversation: str) -> dict[str, Any]:
         start = time.time() - 900
         events: list[dict[str, Any]] = []
-        for index, text in enumerate(self.said.get(conversation, ["I want to talk to a person"])):
-            events.append({"event": "user", "text": text, "timestamp": start + index * 10,
+        for index, said in enumerate(self.said.get(conversation, ["I want to talk to a person"])):
+            if isinstance(said, dict):  # any other tracker event, e.g. a slot the bot set
+                events.append({**said, "timestamp": start + index * 10})
+                continue
+            events.append({"event": "user", "text": said, "timestamp": start + index * 10,
                            "parse_data": {"intent": {"name": "request_human"}}})
         events.append({"event": "bot", "text": "I've passed this conversation to a person.", "timestamp": start + 300})
         events.append({"event": "pause", "timestamp": start + 301})
@@ -64,8 +70,9 @@ class Desk:
 
     def __init__(self, url: str, database: Database, rasa: FakeRasa) -> None:
         self.url, self.database, self.rasa = url, database, rasa
+        self.conversations: dict[int, str] = {}  # escalation id -> conversation id (stays server-side)
 
-    def escalate(self, *, said: list[str] | None = None, reason: str = "request_human", priority: int = 3,
+    def escalate(self, *, said: list[str | dict[str, Any]] | None = None, reason: str = "request_human", priority: int = 3,
                  language: str = "en", summary: dict[str, Any] | None = None, minutes_ago: int = 5) -> int:
         conversation = "web:" + uuid.uuid4().hex + uuid.uuid4().hex
         said = said or ["I want to talk to a person"]
@@ -75,9 +82,22 @@ class Desk:
             escalation, _ = EscalationQueue(session).open(
                 conversation_id=conversation, channel="socketio", reason=reason, priority=priority,
                 summary={"verified": False, "language": language, **(summary or {})}, language=language, now=created)
-            escalation.last_borrower_text = said[-1][:280]
+            escalation.last_borrower_text = [text for text in said if isinstance(text, str)][-1][:280]
             escalation.last_borrower_at = created
+            session.flush()
+            self.conversations[escalation.id] = conversation
             return escalation.id
+
+    def offer_shown(self, escalation_id: int, minutes_ago: int = 20) -> None:
+        """A term-extension offer the bot showed in this conversation (as the negotiation records it)."""
+        terms = {"monthly": "650.00", "months": 12, "first_payment": "2026-12-15", "total_paid": "7800.00",
+                 "concessions": ["term_extension"]}
+        with self.database.unit_of_work() as session:
+            session.add(OfferRecord(conversation_id=self.conversations[escalation_id], loan_reference=LOAN,
+                                    concessions="term_extension", monthly=Decimal("650.00"), months=12,
+                                    total_paid=Decimal("7800.00"), authority="agent",
+                                    rule="affordability.term_extension.max_12_months", policy_version="2026.12-4",
+                                    terms_json=json.dumps(terms), shown_at=_now() - timedelta(minutes=minutes_ago)))
 
 
 @pytest.fixture(scope="module")
@@ -131,12 +151,22 @@ def signed_in(browser, desk: Desk, username: str, width: int = 1440, height: int
 def claim_in_page(page, desk: Desk, escalation_id: int) -> None:
     page.goto(f"{desk.url}/console/conversations/{escalation_id}")
     page.click("#claim")
-    page.locator("#send").wait_for()
-    page.wait_for_function("!document.querySelector('#send').disabled")
+    page.locator("#send:not([disabled])").wait_for()
 
 
 def refs(page) -> set[str]:
     return {text.strip() for text in page.locator("#queue-rows tr td.ref a").all_inner_texts()}
+
+
+def title_when(page, pattern: str, timeout: float = 25) -> re.Match:
+    """The tab title once it matches `pattern` (the page's CSP forbids wait_for_function's eval)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        match = re.fullmatch(pattern, page.title())
+        if match:
+            return match
+        page.wait_for_timeout(200)
+    raise AssertionError(f"title {page.title()!r} never matched {pattern!r}")
 
 
 def fits(page) -> dict[str, Any]:
@@ -155,7 +185,8 @@ def test_three_panes_hold_a_3000_character_word_with_send_on_screen(desk, browse
         page.set_viewport_size({"width": width, "height": height})
         page.goto(f"{desk.url}/console/conversations/{escalation_id}")
         page.locator("#transcript li.borrower", has_text="RRRR").wait_for()
-        page.locator("#queue-rows tr.current").wait_for()
+        page.click('.tabs button[data-view="mine"]')
+        page.locator("#queue-rows tr.current", has_text="onerror").wait_for()  # the latest message, as text
         measured = fits(page)
         assert measured["scroll"] <= measured["client"], (width, measured)
         left, top, right, bottom = measured["send"]
@@ -189,11 +220,10 @@ def test_three_panes_hold_a_3000_character_word_with_send_on_screen(desk, browse
 def test_a_new_escalation_raises_the_count_in_the_tab_title(desk, browser):
     desk.escalate(said=["first in line"])
     page = signed_in(browser, desk, "kim", 1280, 720)
-    page.wait_for_function("/^\\(\\d+\\) Agent console$/.test(document.title)")
-    before = int(re.match(r"\((\d+)\)", page.title()).group(1))
+    before = int(title_when(page, r"\((\d+)\) Agent console").group(1))
     page.evaluate("window.__sameDocument = true")
     new_id = desk.escalate(said=["I need help with my loan please"], priority=2, reason="vulnerable")
-    page.wait_for_function(f"document.title === '({before + 1}) Agent console'", timeout=25000)
+    title_when(page, re.escape(f"({before + 1}) Agent console"))
     row = page.locator("#queue-rows tr", has=page.locator("td.ref a", has_text=f"#{new_id}"))
     row.wait_for()
     assert "I need help with my loan please" in row.inner_text()  # the latest borrower message, not a snapshot
@@ -214,11 +244,27 @@ def test_a_canned_reply_arrives_with_the_borrowers_details_filled_and_stays_edit
     boss.locator("#canned-admin-list tr", has_text="/" + shortcut).wait_for()
     boss.context.close()
 
-    escalation_id = desk.escalate(said=["what do I owe?"], summary={"verified": True, "loan_ref": LOAN})
+    escalation_id = desk.escalate(
+        said=[{"event": "slot", "name": "verified", "value": True}, "my hours at work were cut",
+              {"event": "slot", "name": "hardship_cause", "value": "reduced_income"}, "what do I owe now?"],
+        summary={"verified": True, "loan_ref": LOAN, "arrears": "1200.00", "currency": "CNY",
+                 "outstanding_balance": "13723.63", "days_past_due": 41, "hardship_cause": "reduced_income",
+                 "monthly_income": "8000", "monthly_costs": "6200"})
+    desk.offer_shown(escalation_id)
     page = signed_in(browser, desk, "kim")
     claim_in_page(page, desk, escalation_id)
-    page.locator("#facts", has_text="Wang Fang").wait_for()
-    page.screenshot(path=str(IMAGES / "console-borrower-panel.png"))
+    facts = page.locator("#facts")
+    facts.locator("dd", has_text="Wang Fang").wait_for()
+    # Money with its currency and grouping; the hardship as the borrower put it; the offer as a table.
+    shown = facts.inner_text().replace("\xa0", " ")  # Intl puts a no-break space after the currency code
+    assert "CNY 13,723.63" in shown and "CNY 1,200.00" in shown and "CNY 1,800.00" in shown  # surplus too
+    assert "my hours at work were cut" in shown and "Reduced income" in shown and "Web chat" in shown
+    offers = page.locator("table.offers").inner_text().replace("\xa0", " ")
+    assert "Term extension" in offers and "affordability.term_extension.max_12_months" in offers
+    assert "CNY 650.00" in offers and "2026.12-4" in offers
+    page.set_viewport_size({"width": 1440, "height": 1400})  # tall enough for the whole panel in one picture
+    page.locator(".borrower-pane").screenshot(path=str(IMAGES / "console-borrower-panel.png"))
+    page.set_viewport_size({"width": 1440, "height": 900})
 
     page.click("#reply-text")
     page.keyboard.type("/" + shortcut[:9])
@@ -226,7 +272,7 @@ def test_a_canned_reply_arrives_with_the_borrowers_details_filled_and_stays_edit
     page.keyboard.press("Enter")
     text = page.input_value("#reply-text")
     assert text.startswith("Hello Wang Fang, your arrears are "), text
-    assert "{" not in text and "/" + shortcut not in text
+    assert "1,200.00" in text and "{" not in text and "[" not in text and "/" + shortcut not in text
     page.keyboard.type(" Can we talk about it?")  # still the agent's text to change
     assert page.input_value("#reply-text") == text + " Can we talk about it?"
     assert page.locator("#canned-menu").is_hidden()
@@ -241,32 +287,34 @@ def test_a_canned_reply_arrives_with_the_borrowers_details_filled_and_stays_edit
 
 
 def test_search_and_filters_narrow_the_queue(desk, browser):
-    tag = uuid.uuid4().hex[:6]
+    tag = "".join(random.choices("ghijkmnopqrstuvwxyz", k=8))  # no digits: "#12" must not match it
     salary = desk.escalate(said=[f"my salary {tag} came late"], language="zh", reason="dispute_debt", priority=2)
     human = desk.escalate(said=[f"a person please {tag}"], reason="request_human", priority=3)
     complaint = desk.escalate(said=[f"this is a complaint {tag}"], reason="complain", priority=4, minutes_ago=90)
     ours = {f"#{salary}", f"#{human}", f"#{complaint}"}
     page = signed_in(browser, desk, "kim")
 
-    def shown_after(action) -> set[str]:
+    def narrows_to(action, expected: set[str]) -> None:
+        """After `action`, the queue shows exactly `expected` of our three (waiting up to 10 s for the answer)."""
         action()
-        page.wait_for_timeout(300)  # let the debounced request go out
-        page.wait_for_load_state("networkidle")
-        return refs(page) & ours
+        deadline = time.time() + 10
+        while (refs(page) & ours) != expected and time.time() < deadline:
+            page.wait_for_timeout(100)
+        assert refs(page) & ours == expected
 
     page.locator("#queue-rows tr", has_text=tag).first.wait_for()
     assert refs(page) >= ours
-    assert shown_after(lambda: page.fill("#queue-q", f"salary {tag}")) == {f"#{salary}"}
-    assert shown_after(lambda: page.fill("#queue-q", f"#{human}")) == {f"#{human}"}
-    assert shown_after(lambda: page.fill("#queue-q", "")) == ours
+    narrows_to(lambda: page.fill("#queue-q", f"salary {tag}"), {f"#{salary}"})
+    narrows_to(lambda: page.fill("#queue-q", f"#{human}"), {f"#{human}"})
+    narrows_to(lambda: page.fill("#queue-q", ""), ours)
     page.click(".more-filters summary")
-    assert shown_after(lambda: page.select_option("#filter-language", "zh")) == {f"#{salary}"}
+    narrows_to(lambda: page.select_option("#filter-language", "zh"), {f"#{salary}"})
     page.select_option("#filter-language", "")
-    assert shown_after(lambda: page.select_option("#filter-reason", "complain")) == {f"#{complaint}"}
+    narrows_to(lambda: page.select_option("#filter-reason", "complain"), {f"#{complaint}"})
     page.select_option("#filter-reason", "")
-    assert shown_after(lambda: page.select_option("#filter-priority", "3")) == {f"#{human}"}
+    narrows_to(lambda: page.select_option("#filter-priority", "3"), {f"#{human}"})
     page.select_option("#filter-priority", "")
-    assert shown_after(lambda: page.select_option("#filter-age", "60")) == {f"#{complaint}"}
+    narrows_to(lambda: page.select_option("#filter-age", "60"), {f"#{complaint}"})
     page.context.close()
 
 

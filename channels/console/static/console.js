@@ -91,7 +91,7 @@
     var number = Number(amount);
     if (!isFinite(number)) { return String(amount); }
     try {
-      return code ? new Intl.NumberFormat(I.locale(), { style: "currency", currency: code }).format(number)
+      return code ? new Intl.NumberFormat(I.locale(), { style: "currency", currency: code, currencyDisplay: "code" }).format(number)
         : new Intl.NumberFormat(I.locale(), { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(number);
     } catch (unknownCurrency) {
       return new Intl.NumberFormat(I.locale(), { minimumFractionDigits: 2 }).format(number) + " " + code;
@@ -260,6 +260,7 @@
     var lastItems = null;
     var lastUpdated = null;
     var lastError = null;
+    var connected = true;
     var known = null;     // waiting escalation ids already seen (null until the first answer)
     var mineIds = {};
     var searchTimer = null;
@@ -396,8 +397,10 @@
       clear(rows);
       empty.hidden = lastItems.length > 0;
       lastItems.forEach(function (item) { rows.appendChild(row(item)); });
-      status.textContent = lastError ? t("queue_not_updated", { error: lastError })
-        : t("queue_updated", { time: when(new Date(lastUpdated).toISOString(), true) });
+      status.textContent = (lastError ? t("queue_not_updated", { error: lastError })
+        : t("queue_updated", { time: when(new Date(lastUpdated).toISOString(), true) })) +
+        (connected ? "" : " \u00b7 " + t("live_lost"));
+      status.classList.toggle("offline", !connected);
     }
     rerenders.push(draw);
     window.setInterval(draw, CLOCK_MS);
@@ -448,7 +451,11 @@
     }
 
     refresh();
-    return { refresh: refresh, holds: function (id) { return !!mineIds[id]; } };
+    return {
+      refresh: refresh,
+      holds: function (id) { return !!mineIds[id]; },
+      live: function (on) { if (on !== connected) { connected = on; draw(); } }
+    };
   }
 
   // ---- the conversation -----------------------------------------------------------------------
@@ -476,7 +483,7 @@
       head.appendChild(el("span", label, "who"));
       if (entry.at) { head.appendChild(el("time", when(entry.at, true), "at")); }
       li.appendChild(head);
-      li.appendChild(el("span", entry.text, "text"));
+      li.appendChild(el("span", entry.speaker === "system" ? I.system(entry.text) : entry.text, "text"));
       return li;
     }
 
@@ -598,6 +605,17 @@
       return wrap;
     }
 
+    // "600.00 CNY" as money in the agent's language, a date as a date, concession codes in words.
+    function offerValue(key, value) {
+      var amount = /^(-?\d+(?:\.\d+)?) ([A-Z]{3})$/.exec(value);
+      if (amount) { return money({ amount: amount[1], currency: amount[2] }); }
+      if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+        return new Date(value + "T00:00:00Z").toLocaleDateString(I.locale(), { dateStyle: "medium", timeZone: "UTC" });
+      }
+      if (key === "concessions") { return value.split(/,\s*/).map(I.offer).join(", "); }
+      return value;
+    }
+
     function renderOffers(data) {
       var box = document.getElementById("offers");
       clear(box);
@@ -605,19 +623,30 @@
       document.getElementById("offers-box").hidden = !data.context;
       if (!offers) { return; }
       if (!offers.length) { box.appendChild(el("p", t("offers_none"), "empty")); return; }
-      box.appendChild(table("offers", [t("offer_kind"), t("offer_terms"), t("offer_rule"), t("offer_authority")],
-        offers.map(function (offer) {
-          var terms = el("dl", null, "terms");
-          (offer.summary_rows || []).forEach(function (pair) {
-            terms.appendChild(el("dt", pair[0]));
-            terms.appendChild(el("dd", pair[1]));
-          });
-          return [[el("strong", String(offer.kind || "").replace(/_/g, " ")),
-                   offer.shown_at ? el("span", when(offer.shown_at), "minor") : null],
-                  terms,
-                  [el("span", offer.rule, "code"), el("span", t("offer_policy") + " " + (offer.policy_version || "\u2014"), "minor")],
-                  offer.authority];
-        })));
+      // One small two-column table per offer: its terms, then the rule, policy version and authority behind it.
+      offers.forEach(function (offer) {
+        var wrap = el("div", null, "table-wrap");
+        var node = el("table", null, "ledger-table offers");
+        var caption = el("caption");
+        caption.appendChild(el("strong", I.offer(offer.kind)));
+        var about = [offer.status ? I.offer(offer.status) : null, offer.shown_at ? when(offer.shown_at) : null].filter(Boolean);
+        if (about.length) { caption.appendChild(el("span", about.join(" \u00b7 "), "minor")); }
+        node.appendChild(caption);
+        var tbody = node.appendChild(el("tbody"));
+        var rows = (offer.summary_rows || []).map(function (pair) { return [I.offer(pair[0]), offerValue(pair[0], String(pair[1])), null]; });
+        rows.push([t("offer_rule"), offer.rule, "code"], [t("offer_policy"), offer.policy_version, null],
+                  [t("offer_authority"), I.offer(offer.authority), null]);
+        rows.forEach(function (row) {
+          var tr = el("tr");
+          var th = el("th", row[0]);
+          th.scope = "row";
+          tr.appendChild(th);
+          tr.appendChild(el("td", row[1] || "\u2014", row[2]));
+          tbody.appendChild(tr);
+        });
+        wrap.appendChild(node);
+        box.appendChild(wrap);
+      });
     }
 
     function renderHistory(data) {
@@ -710,7 +739,7 @@
           option.value = agent.username;
           select.appendChild(option);
         });
-        if (chosen) { select.value = chosen; }
+        if (chosen && select.querySelector('option[value="' + chosen + '"]')) { select.value = chosen; }
       }
     }
 
@@ -1332,11 +1361,7 @@
         queue.refresh();
         if (conversation) { conversation.poll(); }
       },
-      state: function (connected) {
-        var node = document.getElementById("queue-status");
-        node.classList.toggle("offline", !connected);
-        node.title = connected ? t("live") : t("live_lost");
-      }
+      state: function (connected) { queue.live(connected); }
     });
   }
 })();

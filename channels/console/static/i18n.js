@@ -485,6 +485,30 @@
     other: ["Other", "其他"]
   };
 
+  // Offer kinds (concessions) and the rows of an offer's terms (bot/handoff/context.py OFFER_ROWS).
+  var OFFER = {
+    plan: ["Plan", "还款计划"], fee_waiver: ["Fee waiver", "减免费用"], grace_period: ["Grace period", "宽限期"],
+    interest_waiver: ["Interest waiver", "减免利息"], pay_now: ["Pay now", "立即还款"],
+    promise_to_pay: ["Promise to pay", "承诺还款"], settlement_discount: ["Settlement discount", "结清折扣"],
+    spread_arrears: ["Spread arrears", "分摊逾期金额"], term_extension: ["Term extension", "延长期限"],
+    write_down: ["Write-down", "核减"], monthly: ["Monthly", "每月"], months: ["Months", "月数"],
+    first_payment: ["First payment", "首次还款"], down_payment: ["Down payment", "首付"],
+    grace_months: ["Grace months", "宽限月数"], interest_waived_months: ["Interest-free months", "免息月数"],
+    extension_months: ["Extra months", "延长月数"], waived_fees: ["Fees waived", "减免费用"],
+    waived_interest: ["Interest waived", "减免利息"], written_off: ["Written off", "核销"],
+    good_faith_amount: ["Good-faith payment", "诚意还款"], good_faith_due: ["Good-faith payment due", "诚意还款日"],
+    total_paid: ["Total to pay", "还款总额"], concessions: ["Concessions", "让步措施"],
+    shown: ["Shown", "已展示"], accepted: ["Accepted", "已接受"], declined: ["Declined", "已拒绝"],
+    bot: ["Bot", "机器人"], agent: ["Agent", "坐席"], supervisor: ["Supervisor", "主管"]
+  };
+  // What the console shows for tracker events that are not anyone's words.
+  var SYSTEM = {
+    "bot paused: waiting for an agent": ["Bot paused: waiting for an agent", "机器人已暂停：等待坐席"],
+    "bot resumed": ["Bot resumed", "机器人已恢复"],
+    "console: EXTERNAL_agent_handed_back": ["Handed back to the assistant", "已交还给智能助手"],
+    "console: EXTERNAL_outreach": ["Outreach message sent", "已发送主动联系消息"]
+  };
+
   var language = "en";
 
   function t(key, vars) {
@@ -525,6 +549,8 @@
     apply: apply,
     reason: function (code) { return coded(REASONS, code); },
     hardship: function (code) { return coded(HARDSHIP, code); },
+    offer: function (code) { return coded(OFFER, code); },
+    system: function (text) { var pair = SYSTEM[text]; return pair ? pair[language === "zh" ? 1 : 0] : text; },
     reasons: Object.keys(REASONS),
     languages: Object.keys(STRINGS),
     get language() { return language; },

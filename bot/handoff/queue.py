@@ -71,6 +71,19 @@ class QueueFilter:
     agent: str | None = None
 
 
+def _matches(escalation: Escalation, text: str, loan_refs: set[str]) -> bool:
+    number = _ESCALATION_NUMBER.fullmatch(text)
+    if number and int(number.group(1)) == escalation.id:
+        return True
+    summary, wanted = summary_of(escalation), text.casefold()
+    loan_ref = summary.get("loan_ref")
+    if isinstance(loan_ref, str) and (loan_ref in loan_refs or wanted in loan_ref.casefold()):
+        return True
+    words = [escalation.last_borrower_text or ""] + [m for m in summary.get("last_messages") or []
+                                                      if isinstance(m, str)]
+    return any(wanted in w.casefold() for w in words)
+
+
 def _like(text: str) -> str:
     """A LIKE pattern matching `text` anywhere, its own % and _ taken literally (escape: backslash)."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -167,25 +180,28 @@ class EscalationQueue:
         if wanted.agent:
             conditions.append(Escalation.claimed_by == wanted.agent)
         text = wanted.text.strip()
-        if text:
-            conditions.append(self._matching(text))
-        return list(self._ordered(*conditions))
+        if not text:
+            return list(self._ordered(*conditions))
+        condition, loan_refs = self._matching(text)
+        # The summary is searched as JSON text in SQL; keep only rows that match in the borrower's
+        # words or the loan, not in a key or another field of the summary.
+        return [e for e in self._ordered(*conditions, condition) if _matches(e, text, loan_refs)]
 
     def _matching(self, text: str):
         pattern = _like(text)
-        # The summary is JSON: quotes, backslashes and control characters are escaped there.
         in_json = _like(json.dumps(text, ensure_ascii=False)[1:-1])
-        loan_refs = self.session.execute(
+        loan_refs = set(self.session.execute(
             select(Loan.reference).join(Borrower, Loan.borrower_id == Borrower.id)
             .where(or_(Borrower.full_name.like(pattern, escape="\\"), Loan.reference.like(pattern, escape="\\")))
             .limit(50)
-        ).scalars().all()
+        ).scalars().all())
         matches = [Escalation.last_borrower_text.like(pattern, escape="\\"),
                    Escalation.summary.like(in_json, escape="\\")]
-        matches += [Escalation.summary.like(_like(f'"loan_ref": {json.dumps(ref)}'), escape="\\") for ref in loan_refs]
+        matches += [Escalation.summary.like(_like(f'"loan_ref": {json.dumps(ref)}'), escape="\\")
+                    for ref in sorted(loan_refs)]
         number = _ESCALATION_NUMBER.fullmatch(text)
         matches.append(Escalation.id == int(number.group(1)) if number else false())
-        return or_(*matches)
+        return or_(*matches), loan_refs
 
     def waiting(self) -> list[Escalation]:
         """Unclaimed escalations, most urgent first, then oldest first."""

@@ -95,7 +95,7 @@ class TrackerEvents:
         self.engine.dispose()
 
 
-@dataclass
+@dataclass(eq=False)  # each tab is its own subscriber (hashed by identity)
 class Subscriber:
     username: str
     role: str

@@ -9,6 +9,7 @@ import json
 import os
 import random
 import re
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -17,6 +18,8 @@ from typing import Any, Iterator
 
 import pytest
 from fastapi import FastAPI
+from rasa.shared.core.events import BotUttered, ConversationPaused, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from bot.agreements.models import OfferRecord
 from bot.config import load_settings
@@ -28,6 +31,7 @@ from channels.web.app import create_app
 from tests.conftest import PROJECT_ROOT
 from tests.handoff.account_rows import LOAN, fill_books
 from tests.handoff.test_console_browser import CHROMIUM, serving
+from tests.handoff.test_desk_live import TrackerStore
 from tests.integration.require import require
 
 pytestmark = pytest.mark.slow
@@ -43,26 +47,33 @@ def _now() -> datetime:
 
 
 class FakeRasa:
-    """Rasa's tracker endpoint for any paused conversation; each one's borrower lines are set by the test."""
+    """Rasa's tracker endpoint, answered from a real Rasa tracker store (SQLite, written as Rasa writes it).
 
-    def __init__(self) -> None:
-        self.said: dict[str, list[str | dict[str, Any]]] = {}
+    The same `events` table is what the console's live watcher reads, so a borrower's message written
+    here reaches the open console as Rasa's would."""
+
+    def __init__(self, path) -> None:
+        self.store = TrackerStore(path)
         self.app = FastAPI()
         self.app.get("/conversations/{conversation}/tracker")(self.tracker)
         self.app.post("/conversations/{conversation}/tracker/events")(lambda conversation: {})
 
     def tracker(self, conversation: str) -> dict[str, Any]:
-        start = time.time() - 900
-        events: list[dict[str, Any]] = []
-        for index, said in enumerate(self.said.get(conversation, ["I want to talk to a person"])):
-            if isinstance(said, dict):  # any other tracker event, e.g. a slot the bot set
-                events.append({**said, "timestamp": start + index * 10})
-                continue
-            events.append({"event": "user", "text": said, "timestamp": start + index * 10,
-                           "parse_data": {"intent": {"name": "request_human"}}})
-        events.append({"event": "bot", "text": "I've passed this conversation to a person.", "timestamp": start + 300})
-        events.append({"event": "pause", "timestamp": start + 301})
-        return {"sender_id": conversation, "paused": True, "events": events, "slots": {"language": "en"}}
+        tracker = self.store.trackers.get(conversation) or DialogueStateTracker.from_events(conversation, [])
+        return tracker.current_state(EventVerbosity.ALL)
+
+    def write(self, conversation: str, *events) -> None:
+        """Append events and save the tracker (in a thread of its own: Playwright owns this one's loop)."""
+        saving = threading.Thread(target=self.store.append, args=(conversation, *events))
+        saving.start()
+        saving.join(30)
+
+
+def rasa_events(said: list[str | dict[str, Any]]) -> list:
+    """The borrower's lines (and slots the bot set), then the hand-off reply and the pause."""
+    events = [SlotSet(item["name"], item["value"]) if isinstance(item, dict) else
+              UserUttered(item, intent={"name": "request_human", "confidence": 1.0}) for item in said]
+    return events + [BotUttered("I've passed this conversation to a person."), ConversationPaused()]
 
 
 class Desk:
@@ -73,10 +84,11 @@ class Desk:
         self.conversations: dict[int, str] = {}  # escalation id -> conversation id (stays server-side)
 
     def escalate(self, *, said: list[str | dict[str, Any]] | None = None, reason: str = "request_human", priority: int = 3,
-                 language: str = "en", summary: dict[str, Any] | None = None, minutes_ago: int = 5) -> int:
+                 language: str = "en", summary: dict[str, Any] | None = None, minutes_ago: int = 5,
+                 **columns: Any) -> int:
         conversation = "web:" + uuid.uuid4().hex + uuid.uuid4().hex
         said = said or ["I want to talk to a person"]
-        self.rasa.said[conversation] = said
+        self.rasa.write(conversation, *rasa_events(said))
         created = _now() - timedelta(minutes=minutes_ago)
         with self.database.unit_of_work() as session:
             escalation, _ = EscalationQueue(session).open(
@@ -84,6 +96,8 @@ class Desk:
                 summary={"verified": False, "language": language, **(summary or {})}, language=language, now=created)
             escalation.last_borrower_text = [text for text in said if isinstance(text, str)][-1][:280]
             escalation.last_borrower_at = created
+            for name, value in columns.items():  # e.g. callback_at, as the waiting-borrower flow records it
+                setattr(escalation, name, value)
             session.flush()
             self.conversations[escalation.id] = conversation
             return escalation.id
@@ -102,8 +116,8 @@ class Desk:
 
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory) -> Iterator[Desk]:
-    rasa = FakeRasa()
     var_dir = tmp_path_factory.mktemp("desk")
+    rasa = FakeRasa(var_dir / "tracker.db")  # where the web app's settings look for Rasa's tracker store
     with serving(rasa.app) as rasa_url, pytest.MonkeyPatch.context() as env:
         env.setenv("APP_VAR_DIR", str(var_dir))
         env.setenv("RASA_URL", rasa_url)
@@ -120,6 +134,7 @@ def desk(tmp_path_factory) -> Iterator[Desk]:
         with serving(create_app(settings)) as url:
             yield Desk(url, database, rasa)
         database.dispose()
+        rasa.store.store.engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -219,6 +234,9 @@ def test_three_panes_hold_a_3000_character_word_with_send_on_screen(desk, browse
 
 def test_a_new_escalation_raises_the_count_in_the_tab_title(desk, browser):
     desk.escalate(said=["first in line"])
+    desk.escalate(said=["I called twice already, nobody answers"], priority=2, reason="complain", minutes_ago=45)
+    desk.escalate(said=["please call me back after 6pm"], language="zh", minutes_ago=30,
+                  assistant_resumed_at=_now() - timedelta(minutes=20), callback_at=_now() + timedelta(hours=3))
     page = signed_in(browser, desk, "kim", 1280, 720)
     before = int(title_when(page, r"\((\d+)\) Agent console").group(1))
     page.evaluate("window.__sameDocument = true")
@@ -228,7 +246,30 @@ def test_a_new_escalation_raises_the_count_in_the_tab_title(desk, browser):
     row.wait_for()
     assert "I need help with my loan please" in row.inner_text()  # the latest borrower message, not a snapshot
     assert page.evaluate("window.__sameDocument") is True  # arrived live, no reload
+    late = page.locator("#queue-rows tr", has_text="nobody answers")
+    assert late.locator(".sla.breached").inner_text().startswith("Overdue by")
+    marked = page.locator("#queue-rows tr", has_text="after 6pm")
+    assert "Assistant resumed" in marked.inner_text() and "Callback requested" in marked.inner_text()
     page.screenshot(path=str(IMAGES / "console-queue.png"))
+    page.context.close()
+
+
+def test_a_borrower_reply_arrives_live_in_the_conversation_the_agent_holds(desk, browser):
+    escalation_id = desk.escalate(said=["is anyone there?"])
+    page = signed_in(browser, desk, "kim")
+    claim_in_page(page, desk, escalation_id)
+    page.click('.tabs button[data-view="mine"]')
+    page.locator("#queue-rows tr.current").wait_for()
+    page.evaluate("window.__sameDocument = true")
+    before = int(title_when(page, r"(?:\((\d+)\) )?Escalation #\d+ · Agent console").group(1) or 0)
+    desk.rasa.write(desk.conversations[escalation_id], UserUttered("我还在等，请回复 <b>now</b>"))
+    page.locator("#transcript li.borrower", has_text="我还在等").wait_for(timeout=15000)
+    row = page.locator("#queue-rows tr.current")
+    row.locator(".unread", has_text="1 unread").wait_for(timeout=15000)
+    page.locator("#queue-rows tr.current", has_text="我还在等，请回复 <b>now</b>").wait_for(timeout=15000)
+    title_when(page, re.escape(f"({before + 1}) Escalation #{escalation_id} · Agent console"))
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.locator("#transcript b").count() == 0
     page.context.close()
 
 

@@ -382,10 +382,13 @@
 
       var act = el("td", null, "act");
       if (item.status === "waiting") {
-        act.appendChild(button(t("claim"), "claim", function () { claim(item.id); }));
+        var claimButton = button(t("claim"), "claim", function () { claim(item.id); });
+        claimButton.setAttribute("aria-label", t("claim") + " " + item.ref);  // one of many "Claim" buttons
+        act.appendChild(claimButton);
       } else {
         var open = el("a", t("open"), "open");
         open.href = href;
+        open.setAttribute("aria-label", t("open") + " " + item.ref);
         act.appendChild(open);
       }
       tr.appendChild(act);

@@ -220,6 +220,7 @@ def test_three_panes_hold_a_3000_character_word_with_send_on_screen(desk, browse
     assert XSS in page.locator("#transcript").inner_text()
     assert page.locator("#transcript img").count() == 0 and page.evaluate("window.__pwned") is None
     assert "web:" not in page.content()
+    page.evaluate("document.getElementById('transcript').scrollTop = 0")  # the picture starts at the beginning
     page.screenshot(path=str(IMAGES / "console-conversation.png"))
 
     # A tablet: one column, still no sideways scrolling, and Send stays on screen (the reply box sticks).

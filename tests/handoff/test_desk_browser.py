@@ -404,3 +404,41 @@ def test_the_console_speaks_chinese_and_remembers_the_choice(desk, browser):
     page.click('.lang-switch button[data-lang="en"]')
     assert page.locator("#send").inner_text() == "Send"
     page.context.close()
+
+
+def test_a_supervisor_creates_a_key_sees_it_once_revokes_it_and_archives_a_canned_reply(desk, browser):
+    page = signed_in(browser, desk, "sue")
+    page.fill("#key-name", "CRM <script>window.__pwned=1</script>")
+    page.check('input[name="scope"][value="escalations:write"]')
+    page.click("#key-form button[type=submit]")
+    page.locator("#key-created").wait_for()
+    key = page.locator("#key-value").inner_text()
+    assert re.fullmatch(r"dk_[0-9a-f]{12}_\S+", key), key
+    row = page.locator("#key-list tr", has_text="CRM <script>")
+    row.wait_for()
+    assert key.split("_")[1] in row.inner_text() and "escalations:write" in row.inner_text()
+    assert key not in page.locator("#key-list").inner_text()  # the list never shows the secret
+    page.on("dialog", lambda dialog: dialog.accept())
+    row.locator("button.revoke").click()
+    page.locator("#key-list tr.revoked", has_text="CRM <script>").wait_for()
+    page.reload()
+    assert page.locator("#key-value").inner_text() == ""  # shown once: gone after a reload
+    assert page.locator("#key-list tr.revoked", has_text="CRM <script>").count() == 1
+
+    shortcut = "bye" + uuid.uuid4().hex[:4]
+    page.select_option("#canned-admin-language", "zh")
+    page.fill("#canned-shortcut", shortcut)
+    page.fill("#canned-title", "再见")
+    page.fill("#canned-body", "{name}，感谢您的耐心。")
+    page.click("#canned-save")
+    reply = page.locator("#canned-admin-list tr", has_text="/" + shortcut)
+    reply.locator("button.edit").click()
+    assert page.input_value("#canned-title") == "再见"
+    page.fill("#canned-title", "结束语")
+    page.click("#canned-save")
+    page.locator("#canned-admin-list tr", has_text="结束语").wait_for()
+    page.locator("#canned-admin-list tr", has_text="/" + shortcut).locator("button.archive").click()
+    page.locator("#canned-error", has_text="Archived.").wait_for()
+    page.locator("#canned-admin-list tr", has_text="/" + shortcut).wait_for(state="detached")
+    assert page.evaluate("window.__pwned") is None
+    page.context.close()

@@ -1280,14 +1280,14 @@
         tr.dataset.id = key.id;
         var name = el("td");
         name.appendChild(el("strong", key.name));
-        if (key.created_at) { name.appendChild(small(t("key_created_at") + " " + when(key.created_at) + (key.created_by ? " \u00b7 " + key.created_by : ""))); }
+        if (key.created_at) { name.appendChild(el("span", t("key_created_at") + " " + when(key.created_at) + (key.created_by ? " \u00b7 " + key.created_by : ""), "minor")); }
         tr.appendChild(name);
         tr.appendChild(el("td", key.prefix, "ref"));
         tr.appendChild(el("td", (key.scopes || []).join(", "), "ref"));
         tr.appendChild(el("td", key.last_used_at ? when(key.last_used_at) : t("never")));
         var cell = el("td");
         if (key.revoked_at) {
-          cell.appendChild(small(t("key_revoked") + " " + when(key.revoked_at)));
+          cell.appendChild(el("span", t("key_revoked") + " " + when(key.revoked_at), "minor"));
         } else {
           cell.appendChild(button(t("key_revoke"), "revoke", function () {
             if (!window.confirm(t("key_revoke_confirm", { name: key.name }))) { return; }

@@ -49,9 +49,10 @@ def escalation_ref(escalation_id: int) -> str:
 
 
 def escalation_json(escalation: Escalation, *, now: datetime, targets: dict[int, int],
-                    borrower_name: str | None = None, unread: int = 0) -> dict[str, Any]:
+                    borrower_name: str | None = None, unread: int = 0,
+                    summary: dict[str, Any] | None = None) -> dict[str, Any]:
     """An escalation as the console and the integration API show it (no conversation id)."""
-    summary = summary_of(escalation)
+    summary = summary_of(escalation) if summary is None else summary
     sla = first_reply_sla(priority=escalation.priority, opened_at=escalation.created_at,
                           reopened_at=escalation.reopened_at, first_reply_at=escalation.first_agent_reply_at,
                           targets=targets, now=now)
@@ -94,13 +95,14 @@ class ConsoleDeps:
 
     def rows_json(self, session, escalations: list[Escalation], now: datetime) -> list[dict[str, Any]]:
         """Queue rows with borrower names (one query) and unread counts (one tracker-store query)."""
-        queue = EscalationQueue(session)
-        refs = {summary_of(e).get("loan_ref") for e in escalations if summary_of(e).get("verified")}
-        names = queue.borrower_names({r for r in refs if isinstance(r, str)})
+        summaries = [summary_of(e) for e in escalations]
+        refs = {s.get("loan_ref") for s in summaries if s.get("verified") and isinstance(s.get("loan_ref"), str)}
+        names = EscalationQueue(session).borrower_names(refs)
         unread = self.live.tracker.unread(sorted({e.conversation_id for e in escalations if e.status != CLOSED}))
-        return [escalation_json(e, now=now, targets=self.targets(),
-                                borrower_name=names.get(summary_of(e).get("loan_ref")),
-                                unread=unread.get(e.conversation_id, 0)) for e in escalations]
+        targets = self.targets()
+        return [escalation_json(e, now=now, targets=targets, borrower_name=names.get(s.get("loan_ref")),
+                                unread=unread.get(e.conversation_id, 0), summary=s)
+                for e, s in zip(escalations, summaries)]
 
 
 def canned_values(session, escalation: Escalation, today) -> dict[str, str | None]:

@@ -57,6 +57,7 @@ class TrackerEvents:
     def __init__(self, url: str) -> None:
         args = {"connect_args": {"check_same_thread": False, "timeout": 5}} if url.startswith("sqlite") else {}
         self.engine = sa.create_engine(url, **args)
+        self._warned = False
 
     def newest_id(self) -> int:
         with self.engine.connect() as connection:
@@ -88,7 +89,9 @@ class TrackerEvents:
             with self.engine.connect() as connection:
                 return {sender: int(count) for sender, count in connection.execute(statement, {"senders": sender_ids})}
         except sa.exc.SQLAlchemyError as exc:  # no tracker store yet: nothing is unread
-            log.warning("unread counts unavailable: %s", type(exc).__name__)
+            if not self._warned:
+                log.warning("unread counts unavailable (tracker store: %s)", type(exc).__name__)
+                self._warned = True
             return {}
 
     def dispose(self) -> None:

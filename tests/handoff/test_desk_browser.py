@@ -380,6 +380,25 @@ def test_an_agent_transfers_a_conversation_and_the_other_sees_it_in_mine(desk, b
     kim.context.close()
 
 
+def test_an_agent_releases_closes_and_reopens_a_conversation(desk, browser):
+    escalation_id = desk.escalate(said=["I will call the branch instead"])
+    page = signed_in(browser, desk, "kim")
+    claim_in_page(page, desk, escalation_id)
+    page.click("#release")
+    page.locator("#facts", has_text="Waiting").wait_for()
+    assert page.locator("#claim").is_visible() and page.locator("#release").is_hidden()
+    page.click("#claim")
+    page.locator("#facts", has_text="Claimed by kim").wait_for()
+    page.select_option("#outcome", "message_taken")
+    page.click("#close")
+    page.locator("#facts", has_text="Closed · Message taken").wait_for()
+    assert page.locator("#send").is_disabled() and page.locator("#hand-back").is_hidden()
+    page.click("#reopen")
+    page.locator("#facts", has_text="Waiting").wait_for()
+    page.locator("#queue-rows tr.current .mark.reopened").wait_for()  # marked in the queue for whoever takes it
+    page.context.close()
+
+
 def test_the_console_speaks_chinese_and_remembers_the_choice(desk, browser):
     escalation_id = desk.escalate(said=["我的工资被拖欠了，这个月还不上"], language="zh",
                                   summary={"verified": True, "loan_ref": LOAN})

@@ -202,8 +202,10 @@
       notify: function (text, escalationId) {
         beep();
         if (!notifyOn()) { return; }
-        var note = new window.Notification(t("app_title"), { body: text, tag: "escalation-" + escalationId });
-        note.onclick = function () { window.focus(); window.location.assign(prefix + "/conversations/" + escalationId); };
+        try {
+          var note = new window.Notification(t("app_title"), { body: text, tag: "escalation-" + escalationId });
+          note.onclick = function () { window.focus(); window.location.assign(prefix + "/conversations/" + escalationId); };
+        } catch (unsupported) { /* some mobile browsers only notify from a service worker: the title and sound remain */ }
       }
     };
   })();

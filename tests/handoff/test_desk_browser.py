@@ -150,9 +150,23 @@ def browser():
         running.close()
 
 
-def signed_in(browser, desk: Desk, username: str, width: int = 1440, height: int = 900):
+# Records each desktop notification the page raises (the real one is still shown).
+NOTIFICATION_SPY = """(() => {
+  const Real = window.Notification;
+  window.__notes = [];
+  const Spy = function (title, options) { window.__notes.push((options || {}).body || title); return new Real(title, options); };
+  Spy.requestPermission = Real.requestPermission.bind(Real);
+  Object.defineProperty(Spy, "permission", { get: () => Real.permission });
+  window.Notification = Spy;
+})();"""
+
+
+def signed_in(browser, desk: Desk, username: str, width: int = 1440, height: int = 900, *, notifications: bool = False):
     """A fresh browser context (own cookies and storage) signed in as `username`; returns its page."""
-    context = browser.new_context(viewport={"width": width, "height": height})
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  permissions=["notifications"] if notifications else [])
+    if notifications:
+        context.add_init_script(NOTIFICATION_SPY)
     page = context.new_page()
     page.set_default_timeout(20000)
     page.goto(f"{desk.url}/console/login")
@@ -230,6 +244,7 @@ def test_three_panes_hold_a_3000_character_word_with_send_on_screen(desk, browse
     measured = fits(page)
     assert measured["scroll"] <= measured["client"], measured
     assert measured["send"][3] <= 1180 and measured["send"][2] <= 820, measured
+    page.screenshot(path=str(IMAGES / "console-tablet-820x1180.png"))
     page.context.close()
 
 
@@ -238,7 +253,14 @@ def test_a_new_escalation_raises_the_count_in_the_tab_title(desk, browser):
     desk.escalate(said=["I called twice already, nobody answers"], priority=2, reason="complain", minutes_ago=45)
     desk.escalate(said=["please call me back after 6pm"], language="zh", minutes_ago=30,
                   assistant_resumed_at=_now() - timedelta(minutes=20), callback_at=_now() + timedelta(hours=3))
-    page = signed_in(browser, desk, "kim", 1280, 720)
+    page = signed_in(browser, desk, "kim", 1280, 720, notifications=True)
+    assert page.get_attribute("#sound-toggle", "aria-pressed") == "false"  # sound is off until asked for
+    page.click("#sound-toggle")
+    page.click("#notify-toggle")
+    page.locator("#notify-toggle[aria-pressed=true]").wait_for()
+    page.reload()  # both choices are kept by this browser
+    assert page.get_attribute("#sound-toggle", "aria-pressed") == "true" and page.inner_text("#sound-toggle") == "Sound on"
+    assert page.inner_text("#notify-toggle") == "Desktop alerts on"
     before = int(title_when(page, r"\((\d+)\) Agent console").group(1))
     page.evaluate("window.__sameDocument = true")
     new_id = desk.escalate(said=["I need help with my loan please"], priority=2, reason="vulnerable")
@@ -247,6 +269,7 @@ def test_a_new_escalation_raises_the_count_in_the_tab_title(desk, browser):
     row.wait_for()
     assert "I need help with my loan please" in row.inner_text()  # the latest borrower message, not a snapshot
     assert page.evaluate("window.__sameDocument") is True  # arrived live, no reload
+    assert page.evaluate("window.__notes") == [f"New escalation #{new_id}"]
     late = page.locator("#queue-rows tr", has_text="nobody answers")
     assert late.locator(".sla.breached").inner_text().startswith("Overdue by")
     marked = page.locator("#queue-rows tr", has_text="after 6pm")

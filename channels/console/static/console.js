@@ -191,6 +191,7 @@
     drawButtons();
 
     function title() {
+      if (!document.querySelector(".desk")) { return; }  // the sign-in page keeps its own title
       var root = document.querySelector(".conversation");
       var base = root ? escalationTitle(root.dataset.ref) + " \u00b7 " + t("app_title") : t("app_title");
       document.title = (count > 0 ? "(" + count + ") " : "") + base;
@@ -694,7 +695,7 @@
           box.appendChild(button(t("plan_approve"), "approve", function () { act("/offer", { decision: "approve" }); }));
           box.appendChild(document.createTextNode(" "));
         } else {
-          box.appendChild(el("p", t("plan_needs", { authority: offer.authority || "supervisor" }), "status needs-approval"));
+          box.appendChild(el("p", t("plan_needs", { authority: I.offer(offer.authority || "supervisor") }), "status needs-approval"));
         }
         box.appendChild(button(t("plan_reject"), "reject", function () {
           act("/offer", { decision: "reject", why: window.prompt(t("plan_why")) || "" });
@@ -1331,6 +1332,10 @@
   // ---- start -------------------------------------------------------------------------------------
   I.apply(document);
   markLanguageButtons();
+  if (body.dataset.page === "login") {
+    document.title = t("sign_in") + " \u00b7 " + t("app_title");
+    rerenders.push(function () { document.title = t("sign_in") + " \u00b7 " + t("app_title"); });
+  }
   var retry = document.getElementById("retry");
   if (retry) { retry.textContent = t("sign_in_retry", { n: retry.dataset.minutes }); }
 

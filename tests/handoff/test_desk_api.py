@@ -264,6 +264,14 @@ def test_api_keys_are_created_by_supervisors_used_with_scopes_and_revoked(desk, 
 
     items = api.get("/console/api/v1/escalations", headers=bearer(reader["key"])).json()["items"]
     assert [i["ref"] for i in items] == [f"#{escalation_id}"] and items[0]["borrower_name"] is None
+    assert "summary" not in items[0] and CONVERSATION not in json.dumps(items)
+    assert api.get("/console/api/v1/escalations", params={"status": "closed"},
+                   headers=bearer(reader["key"])).json() == {"items": []}
+    assert api.get("/console/api/v1/escalations", params={"q": "#" + str(escalation_id), "priority": 2},
+                   headers=bearer(reader["key"])).json()["items"][0]["id"] == escalation_id
+    assert api.get("/console/api/v1/escalations", params={"priority": 9},
+                   headers=bearer(reader["key"])).status_code == 422
+    assert api.get("/console/api/v1/escalations/99999", headers=bearer(reader["key"])).status_code == 404
     detail = api.get(f"/console/api/v1/escalations/{escalation_id}", headers=bearer(reader["key"]))
     assert detail.status_code == 200 and detail.json()["context"]["arrears"]["amount"] == "13723.63"
     assert CONVERSATION not in detail.text

@@ -198,6 +198,18 @@ def title_when(page, pattern: str, timeout: float = 25) -> re.Match:
     raise AssertionError(f"title {page.title()!r} never matched {pattern!r}")
 
 
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two CSS rgb()/rgba() colours (a transparent pane counts as the page's ground)."""
+    def luminance(css: str) -> float:
+        parts = [float(v) for v in re.findall(r"[\d.]+", css)]
+        red, green, blue = parts[:3] if not (len(parts) == 4 and parts[3] == 0) else (244, 246, 248)
+        linear = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4
+                  for c in (red, green, blue)]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 def fits(page) -> dict[str, Any]:
     return page.evaluate("""() => {
         const send = document.querySelector('#send').getBoundingClientRect();
@@ -227,6 +239,14 @@ def test_three_panes_hold_a_3000_character_word_with_send_on_screen(desk, browse
         assert queue_box["x"] + queue_box["width"] <= talk_box["x"] + 1
         assert talk_box["x"] + talk_box["width"] <= panel_box["x"] + 1
         assert panel_box["x"] + panel_box["width"] <= width
+    # Keyboard focus shows a ring of at least 3:1 against the pane behind it.
+    page.focus("#reply-text")
+    ring = page.evaluate("""() => {
+        const style = getComputedStyle(document.activeElement);
+        return [style.outlineStyle, parseFloat(style.outlineWidth), style.outlineColor,
+                getComputedStyle(document.querySelector('.transcript-pane')).backgroundColor];
+    }""")
+    assert ring[0] == "solid" and ring[1] >= 2 and contrast(ring[2], ring[3]) >= 3, ring
     # Titles and headings name the escalation number, never the conversation id; markup stays text.
     assert page.title() == f"Escalation #{escalation_id} · Agent console" or page.title().endswith(
         f"Escalation #{escalation_id} · Agent console")

@@ -11,15 +11,19 @@ import time
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.config import load_settings
 from bot.handoff.accounts import create_account
 from bot.handoff.queue import EscalationQueue
+from bot.storage import Database
+from bot.storage.schema import migrate
 from channels.console import console_router
 from channels.console.live import LiveHub
 from channels.console.rasa_api import RasaConversations
+from channels.web.app import create_app
 from rasa_runtime.tracker_store import SQLTrackerStore
 from tests.handoff.test_console_api import PASSWORD, escalation, sign_in
 from tests.handoff.test_console_browser import fake_rasa_app, serving
@@ -134,3 +138,29 @@ def test_an_sse_client_receives_a_borrower_message_and_the_stream_ends_when_it_l
             while hub.subscriber_count and time.time() < deadline:
                 time.sleep(0.1)
             assert hub.subscriber_count == 0  # the server noticed the client left
+
+
+def test_the_web_app_starts_its_watcher_with_the_app(tmp_path, monkeypatch):
+    monkeypatch.setenv("APP_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("TRACKER_STORE_URL", raising=False)
+    monkeypatch.setenv("RECONCILE_INTERVAL_MINUTES", "0")
+    monkeypatch.setenv("PURGE_INTERVAL_HOURS", "0")
+    settings = load_settings()
+    migrate(settings.database_url)
+    database = Database(settings.database_url)
+    store = TrackerStore(tmp_path / "tracker.db")
+    store.append(CONVERSATION, UserUttered("I want a person"), ConversationPaused())
+    escalation_id = escalation(database, CONVERSATION)
+    with TestClient(create_app(settings)):  # runs the app's startup: no stream has been opened
+        time.sleep(2.0)  # the watcher's first tick takes note of the table
+        store.append(CONVERSATION, UserUttered("hello? 你好"))
+        deadline = time.time() + 10
+        seen = None
+        while time.time() < deadline and seen is None:
+            time.sleep(0.2)
+            with database.unit_of_work() as session:
+                seen = EscalationQueue(session).get(escalation_id).last_borrower_text
+    assert seen == "hello? 你好"
+    store.store.engine.dispose()
+    database.dispose()

@@ -4,7 +4,7 @@ VENV := .venv
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse import bench-import simulate-followup simulate-followup-db risk-report bench-score
+.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse import bench-import bench-console simulate-followup simulate-followup-db risk-report bench-score
 
 run:            ## set up if needed, then run the assistant, action server and web apps
 	@bash scripts/run.sh
@@ -51,6 +51,9 @@ demo-data:      ## re-create the demo borrowers as of today
 
 clean:          ## remove generated state (database, models); keeps .venv
 	rm -rf var models results
+
+bench-console:  ## console load: p50/p95 of the queue and detail APIs, web-app CPU of 20 agents on SSE vs polling
+	@$(VENV)/bin/python -m bench.console_load $(if $(SECONDS_PER_PHASE),--seconds $(SECONDS_PER_PHASE))
 
 simulate-followup: ## 10,000 borrowers x 90 simulated days through the contact policy; the independent checker must find 0 violations
 	@$(VENV)/bin/python -m bench.simulate_followup --borrowers $(or $(BORROWERS),10000) --days $(or $(DAYS),90)

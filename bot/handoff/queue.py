@@ -17,11 +17,15 @@ An offer (proposed or approved) is JSON: {"monthly": "500.00", "months": 6,
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, false, or_, select, update
 from sqlalchemy.orm import Session
+
+from bot.accounts.models import Borrower, Loan
 
 from bot.handoff.models import (
     AGENT, CLAIMED, CLOSED, SUPERVISOR, WAITING, Escalation, EscalationNote,
@@ -38,8 +42,51 @@ OUTCOMES = (HANDED_BACK, "plan_agreed", "dispute_logged", "referred_to_support",
 _APPROVERS = {"bot": {AGENT, SUPERVISOR}, AGENT: {AGENT, SUPERVISOR}, SUPERVISOR: {SUPERVISOR}}
 
 
+LIST_LIMIT = 200
+PREVIEW_CHARS = 280
+_ESCALATION_NUMBER = re.compile(r"#?\s*(\d{1,9})")
+
+
 class NotAllowed(PermissionError):
     """The agent's role or assignment does not allow this step."""
+
+
+class Conflict(RuntimeError):
+    """The step lost a race or contradicts the escalation's state (someone else got there first)."""
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What an agent narrowed the queue to; every field optional.
+
+    `text` matches the escalation number ("42" or "#42"), the loan reference, the borrower's
+    name (once verified) and the borrower's words (latest message and the handoff summary).
+    """
+
+    text: str = ""
+    language: str | None = None
+    reason: str | None = None
+    priority: int | None = None
+    min_age_minutes: int | None = None
+    agent: str | None = None
+
+
+def _matches(escalation: Escalation, text: str, loan_refs: set[str]) -> bool:
+    number = _ESCALATION_NUMBER.fullmatch(text)
+    if number and int(number.group(1)) == escalation.id:
+        return True
+    summary, wanted = summary_of(escalation), text.casefold()
+    loan_ref = summary.get("loan_ref")
+    if isinstance(loan_ref, str) and (loan_ref in loan_refs or wanted in loan_ref.casefold()):
+        return True
+    words = [escalation.last_borrower_text or ""] + [m for m in summary.get("last_messages") or []
+                                                      if isinstance(m, str)]
+    return any(wanted in w.casefold() for w in words)
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally (escape: backslash)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def summary_of(escalation: Escalation) -> dict[str, Any]:
@@ -114,8 +161,47 @@ class EscalationQueue:
             select(Escalation).where(*conditions)
             .order_by(case((Escalation.status == CLOSED, 1), else_=0), Escalation.priority,
                       Escalation.created_at, Escalation.id)
-            .limit(200)
+            .limit(LIST_LIMIT)
         ).scalars().all()
+
+    def search(self, view: str, username: str, wanted: QueueFilter, now: datetime) -> list[Escalation]:
+        """The view ("waiting", "mine" or "all") narrowed by `wanted`, in queue order."""
+        conditions = {"waiting": [Escalation.status == WAITING],
+                      "mine": [Escalation.status == CLAIMED, Escalation.claimed_by == username],
+                      "all": []}[view]
+        if wanted.language:
+            conditions.append(Escalation.language == wanted.language)
+        if wanted.reason:
+            conditions.append(Escalation.reason == wanted.reason)
+        if wanted.priority is not None:
+            conditions.append(Escalation.priority == wanted.priority)
+        if wanted.min_age_minutes is not None:
+            conditions.append(Escalation.created_at <= now - timedelta(minutes=wanted.min_age_minutes))
+        if wanted.agent:
+            conditions.append(Escalation.claimed_by == wanted.agent)
+        text = wanted.text.strip()
+        if not text:
+            return list(self._ordered(*conditions))
+        condition, loan_refs = self._matching(text)
+        # The summary is searched as JSON text in SQL; keep only rows that match in the borrower's
+        # words or the loan, not in a key or another field of the summary.
+        return [e for e in self._ordered(*conditions, condition) if _matches(e, text, loan_refs)]
+
+    def _matching(self, text: str):
+        pattern = _like(text)
+        in_json = _like(json.dumps(text, ensure_ascii=False)[1:-1])
+        loan_refs = set(self.session.execute(
+            select(Loan.reference).join(Borrower, Loan.borrower_id == Borrower.id)
+            .where(or_(Borrower.full_name.like(pattern, escape="\\"), Loan.reference.like(pattern, escape="\\")))
+            .limit(50)
+        ).scalars().all())
+        matches = [Escalation.last_borrower_text.like(pattern, escape="\\"),
+                   Escalation.summary.like(in_json, escape="\\")]
+        matches += [Escalation.summary.like(_like(f'"loan_ref": {json.dumps(ref)}'), escape="\\")
+                    for ref in sorted(loan_refs)]
+        number = _ESCALATION_NUMBER.fullmatch(text)
+        matches.append(Escalation.id == int(number.group(1)) if number else false())
+        return or_(*matches), loan_refs
 
     def waiting(self) -> list[Escalation]:
         """Unclaimed escalations, most urgent first, then oldest first."""
@@ -143,6 +229,102 @@ class EscalationQueue:
         )
         self.session.flush()
         return result.rowcount == 1
+
+    def release(self, escalation_id: int, username: str, role: str) -> None:
+        """Put a claimed escalation back in the waiting queue (its holder, or a supervisor); one winner."""
+        holder = [] if role == SUPERVISOR else [Escalation.claimed_by == username]
+        result = self.session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation_id, Escalation.status == CLAIMED, *holder)
+            .values(status=WAITING, claimed_by=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise Conflict("only its holder or a supervisor can release a claimed conversation, "
+                           "and it is not claimed by you now")
+
+    def transfer(self, escalation: Escalation, to: str, username: str, role: str, now: datetime) -> None:
+        """Hand an escalation to another agent (its holder, or a supervisor, also for a waiting one).
+
+        Conditional on the holder read here: of two transfers at once, one wins, the other gets Conflict.
+        A note "transferred from A to B" records it.
+        """
+        if escalation.status == CLOSED:
+            raise Conflict("this conversation is closed; reopen it first")
+        if role != SUPERVISOR and (escalation.status != CLAIMED or escalation.claimed_by != username):
+            raise NotAllowed("only its holder or a supervisor can transfer a conversation")
+        if escalation.claimed_by == to:
+            raise Conflict(f"{to} holds this conversation already")
+        held_by, status = escalation.claimed_by, escalation.status
+        result = self.session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation.id, Escalation.status == status,
+                   Escalation.claimed_by.is_(None) if held_by is None else Escalation.claimed_by == held_by)
+            .values(status=CLAIMED, claimed_by=to, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise Conflict("someone else moved this conversation first; reload it")
+        self.add_note(escalation.id, username, f"transferred from {held_by or 'the queue'} to {to}", now)
+        self.session.refresh(escalation)
+
+    def reopen_closed(self, escalation: Escalation, username: str, role: str, now: datetime) -> None:
+        """A closed escalation waits for an agent again (a supervisor, or the agent who held it)."""
+        if escalation.status != CLOSED:
+            raise Conflict("this conversation is not closed")
+        if role != SUPERVISOR and escalation.claimed_by != username:
+            raise NotAllowed("only a supervisor or the agent who closed it can reopen a conversation")
+        if self.open_for(escalation.conversation_id) is not None:
+            raise Conflict("this borrower already has an open escalation")
+        result = self.session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation.id, Escalation.status == CLOSED)
+            .values(status=WAITING, claimed_by=None, claimed_at=None, closed_at=None, outcome=None,
+                    reopened_at=now, first_agent_reply_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise Conflict("someone else reopened this conversation first")
+        self.add_note(escalation.id, username, "reopened", now)
+        self.session.refresh(escalation)
+
+    def record_agent_reply(self, escalation_id: int, now: datetime) -> None:
+        """Stop the first-reply clock (only the first reply counts)."""
+        self.session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation_id, Escalation.first_agent_reply_at.is_(None))
+            .values(first_agent_reply_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    def record_borrower_message(self, conversation_id: str, text: str, at: datetime) -> int | None:
+        """Keep the borrower's latest words on the conversation's open escalation; returns its id."""
+        escalation = self.open_for(conversation_id)
+        if escalation is None:
+            return None
+        if escalation.last_borrower_at is None or at >= escalation.last_borrower_at:
+            escalation.last_borrower_text, escalation.last_borrower_at = text[:1000], at
+            self.session.flush()
+        return escalation.id
+
+    def borrower_names(self, loan_refs: set[str]) -> dict[str, str]:
+        """{loan reference: borrower's full name} for the given loans (one query)."""
+        if not loan_refs:
+            return {}
+        rows = self.session.execute(
+            select(Loan.reference, Borrower.full_name).join(Borrower, Loan.borrower_id == Borrower.id)
+            .where(Loan.reference.in_(sorted(loan_refs)))
+        ).all()
+        return {reference: name for reference, name in rows}
+
+    def of_loan(self, loan_ref: str, *, excluding: int | None = None) -> list[Escalation]:
+        """Escalations whose summary names this loan, newest first."""
+        rows = self.session.execute(
+            select(Escalation).where(Escalation.summary.like(_like(f'"loan_ref": {json.dumps(loan_ref)}'),
+                                                              escape="\\"))
+            .order_by(Escalation.id.desc()).limit(50)
+        ).scalars().all()
+        return [e for e in rows if e.id != excluding and summary_of(e).get("loan_ref") == loan_ref]
 
     @staticmethod
     def ensure_can_act(escalation: Escalation, username: str, role: str) -> None:

@@ -14,6 +14,7 @@ so the event loop, and with it every other page and agreement link, stays free.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -31,14 +32,19 @@ from bot.config import Settings
 from bot.handoff.account_view import account_books
 from bot.handoff.accounts import account_named, authenticate, end_sessions, is_disabled, normalise_username
 from bot.accounts.models import Loan
+from bot.handoff.context import borrower_context
 from bot.handoff.models import CLOSED, SUPERVISOR, WAITING, Escalation
-from bot.handoff.queue import OUTCOMES, EscalationQueue, NotAllowed, approved_offer_of, may_approve, summary_of
+from bot.handoff.queue import OUTCOMES, EscalationQueue, NotAllowed, QueueFilter, may_approve, summary_of
 from bot.negotiation import load_policy
+from bot.negotiation.affordability import Finances, monthly_surplus
 from bot.outreach.account_view import outreach_view
 from bot.outreach.facts import breathing_space_hold
 from bot.outreach.holds import AlreadyPaused, NotPaused, pause_outreach, record_breathing_space, resume_outreach
 from bot.storage import Database
 from channels.console.books import books_json, not_available
+from channels.console.desk_api import LANGUAGES, ConsoleDeps, desk_router, escalation_ref
+from channels.console.integration_api import integration_router
+from channels.console.live import LiveHub
 from channels.console.outreach import outreach_json
 from channels.console.rasa_api import RasaConversations, RasaUnavailable
 from channels.console.sessions import LOGIN_COOKIE, SESSION_COOKIE, ConsoleSession, SessionSigner, csrf_ok
@@ -65,6 +71,7 @@ class Agent:
     display_name: str
     role: str
     csrf: str
+    language: str = "en"
 
     @property
     def is_supervisor(self) -> bool:
@@ -79,28 +86,13 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") + "Z" if value else None
 
 
-def escalation_ref(escalation_id: int) -> str:
-    """How agents name an escalation; the conversation id is never shown (it is the borrower's credential)."""
-    return f"#{escalation_id}"
-
-
-def escalation_json(escalation: Escalation) -> dict[str, Any]:
-    summary = summary_of(escalation)
-    return {
-        "id": escalation.id, "ref": escalation_ref(escalation.id), "channel": escalation.channel,
-        "reason": escalation.reason, "priority": escalation.priority, "status": escalation.status,
-        "claimed_by": escalation.claimed_by, "language": escalation.language, "outcome": escalation.outcome,
-        "created_at": _iso(escalation.created_at), "claimed_at": _iso(escalation.claimed_at),
-        "closed_at": _iso(escalation.closed_at),
-        "age_seconds": int((_now() - escalation.created_at).total_seconds()),
-        "verified": bool(summary.get("verified")), "loan_ref": summary.get("loan_ref"),
-        "summary": summary, "approved_offer": approved_offer_of(escalation),
-    }
-
-
 def console_router(settings: Settings, *, db: Database | None = None, rasa: RasaConversations | None = None,
-                   throttle: SignInThrottle | None = None) -> APIRouter:
-    """The console's routes for these settings (the database and Rasa client are made on first use)."""
+                   throttle: SignInThrottle | None = None, live: LiveHub | None = None) -> APIRouter:
+    """The console's routes for these settings (the database and Rasa client are made on first use).
+
+    `live` watches the escalations and Rasa's tracker store for the event stream; it starts with
+    the app (or with the first stream opened) and stops with the app.
+    """
     signer = SessionSigner(settings.link_secret)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     secure_cookie = settings.environment == "production"
@@ -117,10 +109,15 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
             state["rasa"] = RasaConversations(settings.rasa_url, settings.rasa_api_token)
         return state["rasa"]
 
-    def outreach_rules():
+    def policy():
         if state["policy"] is None:
             state["policy"] = load_policy(settings.policy_path)
-        return state["policy"].outreach
+        return state["policy"]
+
+    def outreach_rules():
+        return policy().outreach
+
+    live = live or LiveHub(database, settings.tracker_store_url)
 
     def signed_in(request: Request) -> Agent | None:
         session: ConsoleSession | None = signer.read(request.cookies.get(SESSION_COOKIE))
@@ -130,7 +127,8 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
             account = account_named(s, session.username)
             if account is None or account.session_generation != session.generation or is_disabled(account):
                 return None  # unknown or disabled account, or signed out since this cookie was issued
-            return Agent(account.username, account.display_name, account.role, session.csrf)
+            return Agent(account.username, account.display_name, account.role, session.csrf,
+                         account.language if account.language in LANGUAGES else "en")
 
     def api_agent(request: Request) -> Agent:
         agent = signed_in(request)
@@ -180,6 +178,25 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
             raise HTTPException(404, f"no loan {loan_ref} in the books")
         return loan
 
+    def queue_filter(params: dict[str, str]) -> QueueFilter:
+        """The queue's filters from the query string, or 400 naming the bad one."""
+        def number(key: str, low: int, high: int) -> int | None:
+            raw = (params.get(key) or "").strip()
+            if not raw:
+                return None
+            if not raw.isdigit() or not low <= int(raw) <= high:
+                raise HTTPException(400, f"{key} is a whole number from {low} to {high}")
+            return int(raw)
+
+        language = (params.get("language") or "").strip() or None
+        if language is not None and language not in LANGUAGES:
+            raise HTTPException(400, "language is en or zh")
+        return QueueFilter(text=(params.get("q") or "")[:200], language=language,
+                           reason=(params.get("reason") or "").strip()[:40] or None,
+                           priority=number("priority", 1, 4),
+                           min_age_minutes=number("min_age_minutes", 0, 525600),
+                           agent=(params.get("agent") or "").strip().lower()[:64] or None)
+
     def text_field(body: dict[str, Any], key: str = "text") -> str:
         text = str(body.get(key) or "").strip()
         if not text:
@@ -187,6 +204,14 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
         return text[:MAX_TEXT]
 
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
+    deps = ConsoleDeps(settings=settings, database=database, rasa_api=rasa_api, policy=policy, live=live,
+                       api_agent=api_agent, changing_agent=changing_agent, visible_to=visible_to)
+
+    async def start_live() -> None:
+        live.start()
+
+    router.add_event_handler("startup", start_live)
+    router.add_event_handler("shutdown", live.stop)
 
     # -- sign-in -------------------------------------------------------------------
     def login_page(request: Request, *, error: bool = False, retry_after: int | None = None) -> HTMLResponse:
@@ -259,37 +284,49 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
     # -- API -----------------------------------------------------------------------
     @router.get("/api/me")
     def me(agent: Agent = Depends(api_agent)) -> dict:
-        return {"username": agent.username, "display_name": agent.display_name, "role": agent.role}
+        return {"username": agent.username, "display_name": agent.display_name, "role": agent.role,
+                "language": agent.language}
 
     @router.get("/api/queue")
-    def queue_items(view: str = "waiting", agent: Agent = Depends(api_agent)) -> dict:
+    def queue_items(request: Request, view: str = "waiting", agent: Agent = Depends(api_agent)) -> Response:
+        if view not in ("waiting", "mine", "all"):
+            raise HTTPException(400, "view is one of waiting, mine, all")
         if view == "all" and not agent.is_supervisor:
             raise HTTPException(403, "only supervisors see every conversation")
+        wanted = queue_filter(dict(request.query_params))
+        now = _now()
         with database().unit_of_work() as s:
-            queue = EscalationQueue(s)
-            rows = {"waiting": queue.waiting, "mine": lambda: queue.mine(agent.username),
-                    "all": queue.all}.get(view)
-            if rows is None:
-                raise HTTPException(400, "view is one of waiting, mine, all")
-            return {"view": view, "items": [escalation_json(e) for e in rows()]}
+            rows = EscalationQueue(s).search(view, agent.username, wanted, now)
+            items = deps.rows_json(s, rows, now)
+        # Plain JSON values already: skip FastAPI's per-value encoder (most of the time of 200 rows).
+        return JSONResponse({"view": view, "items": items})
 
     @router.get("/api/escalations/{escalation_id}")
     def escalation_detail(escalation_id: int, agent: Agent = Depends(api_agent)) -> dict:
         with database().unit_of_work() as s:
             queue = EscalationQueue(s)
             escalation = visible_to(agent, queue.get(escalation_id))
-            detail = escalation_json(escalation)
-            detail["notes"] = [{"author": n.author, "text": n.text, "at": _iso(n.created_at)}
-                               for n in queue.notes(escalation_id)]
-        detail["can_act"] = escalation.status == "claimed" and (
-            escalation.claimed_by == agent.username or agent.is_supervisor)
-        detail["can_approve"] = detail["can_act"] and may_approve(escalation, agent.role)
+            conversation_id = escalation.conversation_id
+        detail: dict[str, Any] = {}
         try:
-            tracker = rasa_api().tracker(escalation.conversation_id)
+            tracker = rasa_api().tracker(conversation_id)
             detail.update(transcript=transcript(tracker), slots=visible_slots(tracker),
                           paused=bool(tracker.get("paused")), rasa_error=None)
         except RasaUnavailable as exc:
+            tracker = None
             detail.update(transcript=[], slots={}, paused=None, rasa_error=str(exc))
+        with database().unit_of_work() as s:
+            queue = EscalationQueue(s)
+            escalation = visible_to(agent, queue.get(escalation_id))
+            detail.update(deps.rows_json(s, [escalation], _now())[0])
+            detail["notes"] = [{"author": n.author, "text": n.text, "at": _iso(n.created_at)}
+                               for n in queue.notes(escalation_id)]
+            detail["context"] = borrower_context(
+                s, escalation, events=(tracker or {}).get("events"), slots=(tracker or {}).get("slots"),
+                surplus_of=lambda income, costs: monthly_surplus(Finances(income, costs), policy()))
+        detail["can_act"] = escalation.status == "claimed" and (
+            escalation.claimed_by == agent.username or agent.is_supervisor)
+        detail["can_approve"] = detail["can_act"] and may_approve(escalation, agent.role)
         return detail
 
     @router.get("/api/escalations/{escalation_id}/books")
@@ -365,6 +402,8 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
             rasa_api().send_as_agent(target[0], agent.display_name, text, target[1])
         except RasaUnavailable as exc:
             raise HTTPException(502, f"message not delivered: {exc}") from exc
+        with database().unit_of_work() as s:
+            EscalationQueue(s).record_agent_reply(escalation_id, _now())  # stops the first-reply clock
         return {"ok": True}
 
     @router.post("/api/escalations/{escalation_id}/notes")
@@ -418,4 +457,11 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
             raise HTTPException(502, f"closed, but the bot is still paused: {exc}") from exc
         return {"ok": True}
 
+    router.include_router(desk_router(deps))
+    # -- typing (contract item 8): channels/console/typing.py, built by the borrower-side engineer,
+    # provides `typing_router(deps: ConsoleDeps) -> APIRouter`; it is included here when present.
+    if importlib.util.find_spec("channels.console.typing") is not None:
+        from channels.console.typing import typing_router
+        router.include_router(typing_router(deps))
+    router.include_router(integration_router(deps))
     return router

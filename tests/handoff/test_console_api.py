@@ -201,7 +201,7 @@ def test_detail_shows_the_transcript_as_data(client, database):
     escalation_id = escalation(database)
     sign_in(client, "ada")
     detail = client.get(f"/console/api/escalations/{escalation_id}").json()
-    assert detail["transcript"][0] == {"speaker": "borrower", "text": "<img src=x onerror=alert(1)>", "at": 1.0,
+    assert detail["transcript"][0] == {"id": 1, "speaker": "borrower", "text": "<img src=x onerror=alert(1)>", "at": 1.0,
                                        "intent": "request_human"}
     assert detail["paused"] is True
 

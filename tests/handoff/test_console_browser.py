@@ -166,7 +166,7 @@ def test_agent_takes_over_replies_and_hands_back(stack, console_url, browser_pag
 
         page.click("#hand-back")
         borrower.wait_for("back with the automated assistant")
-        page.locator("#facts", has_text="handed_back").wait_for()
+        page.locator("#facts", has_text="Handed back to the bot").wait_for()  # the outcome in words
 
         answered = borrower.count()
         borrower.say("hello")

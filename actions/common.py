@@ -15,12 +15,12 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.phrasing import choice_buttons
-from actions.understanding import ROUTES, understood
+from actions.understanding import ROUTES, last_bot_turn, understood
 from bot.accounts.core_banking import CoreBankingAccounts, CoreBankingClient
 from bot.accounts.repository import AccountRepository
 from bot.accounts.settings import load_accounts_settings
 from bot.accounts.source import AccountSource, AccountsUnavailable
-from bot.dialogue import ASK_AGAIN, ASKS, SIDE_INTENTS, Understanding
+from bot.dialogue import ASK_AGAIN, ASKS, PROTECTED_INTENTS, SIDE_INTENTS, Understanding
 from bot.config import Settings, load_settings, loan_reference_format
 from bot.negotiation import Policy, load_policy
 from bot.storage import Database
@@ -160,6 +160,8 @@ class BorrowerAction(Action, abc.ABC):
     _subclasses: list[type[BorrowerAction]] = []
     # The assistant's opening comes first in a conversation, unless the action says who is writing itself.
     opens_conversation = True
+    # Responses whose answer this action reads before any intent logic (the question owns its answer).
+    reads_replies_to: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -180,6 +182,24 @@ class BorrowerAction(Action, abc.ABC):
                 return cls()
         return self
 
+    async def read_reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                         domain: DomainDict) -> list[EventType] | None:
+        """The events when the latest message answers this action's question; None: it does not."""
+        return None
+
+    @staticmethod
+    def reply_reader(tracker: Tracker) -> BorrowerAction | None:
+        """The action that asked the question the latest message may answer (a request for a person,
+        a crisis or a console trigger is never read as an answer)."""
+        intent = latest_intent(tracker) or ""
+        if intent in PROTECTED_INTENTS or intent.startswith("EXTERNAL_"):
+            return None
+        asked = set(last_bot_turn(tracker))
+        for cls in BorrowerAction._subclasses:
+            if asked & set(cls.reads_replies_to) and not getattr(cls, "__abstractmethods__", None):
+                return cls()
+        return None
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
@@ -188,6 +208,10 @@ class BorrowerAction(Action, abc.ABC):
             say(dispatcher, "utter_opening")
             events.append(SlotSet("opened", True))
         try:
+            reader = self.reply_reader(tracker)
+            answered = await reader.read_reply(dispatcher, tracker, domain) if reader is not None else None
+            if answered is not None:
+                return events + answered
             turn = understood(tracker, today())
             already_said = len(dispatcher.messages)
             events += await self.handler(turn).act(dispatcher, tracker, domain)

@@ -40,10 +40,11 @@ from bot.outreach.holds import AlreadyPaused, NotPaused, pause_outreach, record_
 from bot.storage import Database
 from channels.console.books import books_json, not_available
 from channels.console.outreach import outreach_json
-from channels.console.rasa_api import RasaConversations, RasaUnavailable
+from channels.console.rasa_api import CLOSED_INTENT, RasaConversations, RasaUnavailable
 from channels.console.sessions import LOGIN_COOKIE, SESSION_COOKIE, ConsoleSession, SessionSigner, csrf_ok
 from channels.console.throttle import SignInThrottle
 from channels.console.transcript import transcript, visible_slots
+from channels.console.typing import typing_router
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -187,6 +188,7 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
         return text[:MAX_TEXT]
 
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
+    router.include_router(typing_router(database, lambda: settings, changing_agent, api_agent))
 
     # -- sign-in -------------------------------------------------------------------
     def login_page(request: Request, *, error: bool = False, retry_after: int | None = None) -> HTMLResponse:
@@ -353,8 +355,13 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
     @router.post("/api/escalations/{escalation_id}/claim")
     def claim(escalation_id: int, agent: Agent = Depends(changing_agent)) -> dict:
         with database().unit_of_work() as s:
-            if not EscalationQueue(s).claim(escalation_id, agent.username, _now()):
+            queue = EscalationQueue(s)
+            if not queue.claim(escalation_id, agent.username, _now()):
                 raise HTTPException(409, "someone else claimed it first")
+            claimed = queue.get(escalation_id)
+            target = (claimed.conversation_id, claimed.language)
+        with contextlib.suppress(RasaUnavailable):  # the claim stands; the borrower hears of it with the first reply
+            rasa_api().agent_joined(target[0], agent.display_name, target[1])
         return {"ok": True}
 
     @router.post("/api/escalations/{escalation_id}/reply")
@@ -416,6 +423,8 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
             rasa_api().resume(conversation_id)  # the bot answers the borrower's next message again
         except RasaUnavailable as exc:
             raise HTTPException(502, f"closed, but the bot is still paused: {exc}") from exc
+        with contextlib.suppress(RasaUnavailable):  # closed either way; only the satisfaction question is lost
+            rasa_api().trigger(conversation_id, CLOSED_INTENT)
         return {"ok": True}
 
     return router

@@ -198,7 +198,7 @@ def read_callback_time(text: str, desk: DeskRules, now_utc: datetime) -> datetim
 def read_satisfaction(text: str) -> int | None:
     """A 1-5 rating: a button's title ("5 Very good"), a digit, or 一..五; anything else is None."""
     said = _normal(text)
-    match = re.fullmatch(r"([1-5])(\s.*)?|([一二三四五])(分|星)?", said)
+    match = re.fullmatch(r"([1-5])(\s.*|分|星)?|([一二三四五])(分|星)?", said)
     if match is None:
         return None
     return int(match.group(1)) if match.group(1) else _ZH_DIGITS[match.group(3)]

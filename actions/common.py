@@ -162,6 +162,8 @@ class BorrowerAction(Action, abc.ABC):
     opens_conversation = True
     # Responses whose answer this action reads before any intent logic (the question owns its answer).
     reads_replies_to: tuple[str, ...] = ()
+    # Protected intents (a person, a crisis) are never read as an answer, except these ones here.
+    reads_protected: frozenset[str] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -192,12 +194,15 @@ class BorrowerAction(Action, abc.ABC):
         """The action that asked the question the latest message may answer (a request for a person,
         a crisis or a console trigger is never read as an answer)."""
         intent = latest_intent(tracker) or ""
-        if intent in PROTECTED_INTENTS or intent.startswith("EXTERNAL_"):
+        if intent.startswith("EXTERNAL_"):
             return None
         asked = set(last_bot_turn(tracker))
         for cls in BorrowerAction._subclasses:
-            if asked & set(cls.reads_replies_to) and not getattr(cls, "__abstractmethods__", None):
-                return cls()
+            if not asked & set(cls.reads_replies_to) or getattr(cls, "__abstractmethods__", None):
+                continue
+            if intent in PROTECTED_INTENTS and intent not in cls.reads_protected:
+                return None
+            return cls()
         return None
 
     async def run(

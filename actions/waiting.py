@@ -104,6 +104,7 @@ class ActionDeskChoice(BorrowerAction):
     """The borrower's answer to the waiting choices, or to the callback question."""
 
     reads_replies_to = WAIT_OFFERS + CALLBACK_QUESTIONS
+    reads_protected = frozenset({"request_human"})  # "I'll wait for a person" after the offer is "keep waiting"
 
     def name(self) -> Text:
         return "action_desk_choice"

@@ -153,6 +153,22 @@ def resume_after_side_question(dispatcher: CollectingDispatcher, tracker: Tracke
         say(dispatcher, again)
 
 
+def offered_buttons(tracker: Tracker) -> set[str]:
+    """Titles and payloads of the buttons the bot's last turn offered (a press is one of these, exactly)."""
+    offered: set[str] = set()
+    users_seen = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users_seen += 1
+            if users_seen == 2:
+                break
+        elif event.get("event") == "bot" and users_seen == 1:
+            for button in (event.get("data") or {}).get("buttons") or []:
+                offered.update(str(button.get(key) or "").strip() for key in ("title", "payload"))
+    offered.discard("")
+    return offered
+
+
 class BorrowerAction(Action, abc.ABC):
     """Base of every conversational action: opening first, the turn read in context, database
     and account-system failures answered politely."""
@@ -200,7 +216,8 @@ class BorrowerAction(Action, abc.ABC):
         for cls in BorrowerAction._subclasses:
             if not asked & set(cls.reads_replies_to) or getattr(cls, "__abstractmethods__", None):
                 continue
-            if intent in PROTECTED_INTENTS and intent not in cls.reads_protected:
+            pressed = latest_text(tracker).strip() in offered_buttons(tracker)
+            if intent in PROTECTED_INTENTS and intent not in cls.reads_protected and not pressed:
                 return None
             return cls()
         return None

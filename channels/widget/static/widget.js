@@ -423,6 +423,7 @@
     return svg;
   };
 
+  var unread = 0;  // replies that arrived while the panel was closed (the launcher's badge)
   var host = h("div", { id: "debt-assistant-widget" });
   var shadow = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
   var ui = {};
@@ -473,7 +474,7 @@
   function applyLanguage() {
     ui.root.setAttribute("lang", language === "zh" ? "zh-Hans" : "en");
     ui.launcherText.textContent = t("launcher");
-    ui.badgeText.textContent = " " + t("unread");
+    setUnread(unread);
     ui.title.textContent = titleText();
     ui.panel.setAttribute("aria-label", titleText());
     ui.langGroup.setAttribute("aria-label", t("languageGroup"));
@@ -563,11 +564,11 @@
 
   function isOpen() { return !ui.panel.hidden; }
 
-  var unread = 0;
   function setUnread(count) {
     unread = count;
     ui.badge.hidden = count === 0;
     ui.badgeCount.textContent = count > 99 ? "99+" : String(count);
+    ui.badgeText.textContent = count ? " " + ui.badgeCount.textContent + " " + t("unread") : "";
   }
 
   function phoneLayout() { return !!(window.matchMedia && window.matchMedia(PHONE).matches); }

@@ -14,8 +14,9 @@ from typing import Iterator
 
 import pytest
 import yaml
+from sqlalchemy import select
 
-from bot.handoff.models import Escalation
+from bot.handoff.models import AgentAccount, Escalation
 from bot.handoff.queue import EscalationQueue
 from bot.negotiation.policy import DeskRules
 from channels.console.rasa_api import CLOSED_INTENT, RasaConversations
@@ -24,6 +25,7 @@ from channels.web.schedule import notify_unclaimed
 from tests.conftest import PROJECT_ROOT
 from tests.e2e.borrowers import SocketIOBorrower
 from tests.e2e.stack import MODEL, Stack
+from tests.handoff.test_console_api import PASSWORD, sign_in
 
 TOKEN = "e2e-token"
 ASK_FOR_PERSON = "I want to talk to a person"
@@ -201,3 +203,70 @@ def test_the_schedule_tells_a_borrower_nobody_claimed_once(stack, borrower, rasa
     replies = borrower.say("Continue with the assistant")
     assert any("assistant is back with you" in reply for reply in replies), replies
     assert escalation_of(stack, conversation).assistant_resumed_at is not None
+
+
+@pytest.fixture
+def console(stack: Stack, monkeypatch) -> Iterator:
+    """The agent console's routes against this stack's Rasa and database, with agents Ada and Bob."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from bot.config import load_settings
+    from bot.handoff.accounts import create_account
+    from bot.storage import Database
+    from channels.console import console_router
+
+    monkeypatch.setenv("APP_VAR_DIR", str(stack.var_dir))
+    monkeypatch.setenv("RASA_URL", stack.url)
+    monkeypatch.setenv("RASA_API_TOKEN", TOKEN)
+    database = Database(f"sqlite:///{stack.var_dir / 'app.db'}")
+    with database.unit_of_work() as session:
+        for username, name in (("ada", "Ada"), ("bob", "Bob")):
+            if session.execute(select(AgentAccount).where(AgentAccount.username == username)).first() is None:
+                create_account(session, username, name, "agent", PASSWORD)
+    app = FastAPI()
+    app.include_router(console_router(load_settings(), db=database))
+    yield TestClient(app)
+    database.dispose()
+
+
+def test_through_the_console_claim_typing_and_close_reach_the_borrower(stack, borrower, console):
+    borrower.say(ASK_FOR_PERSON)
+    borrower.press("Keep waiting")
+    escalation_id = escalation_of(stack, borrower.conversation_id).id
+    typing_events: list[dict] = []
+    arrived = threading.Event()
+    borrower.client.on("agent_typing", lambda event: (typing_events.append(event), arrived.set()))
+
+    ada = sign_in(console, "ada")
+    assert console.post(f"/console/api/escalations/{escalation_id}/claim",
+                        headers={"X-CSRF-Token": ada}).status_code == 200
+    assert borrower.pushed(1) == ["Ada joined the conversation."]
+
+    typing_url = f"/console/api/escalations/{escalation_id}/typing"
+    assert console.post(typing_url, json={"typing": "yes"}, headers={"X-CSRF-Token": ada}).status_code == 400
+    assert console.post(typing_url, json={"typing": True}).status_code == 403  # no CSRF header
+    answer = console.post(typing_url, json={"typing": True}, headers={"X-CSRF-Token": ada})
+    assert answer.status_code == 200 and answer.json() == {"ok": True, "delivered": True}
+    assert arrived.wait(10) and typing_events[-1] == {"typing": True, "name": "Ada"}
+    assert "conversation_id" not in answer.text and borrower.conversation_id not in answer.text
+
+    borrower.client.emit("user_typing", {"typing": True})
+    deadline = time.time() + 10
+    while not console.get(typing_url).json()["borrower_typing"] and time.time() < deadline:
+        time.sleep(0.2)
+    assert console.get(typing_url).json() == {"borrower_typing": True}
+
+    bob_client = type(console)(console.app)
+    bob = sign_in(bob_client, "bob")
+    refused = bob_client.post(typing_url, json={"typing": True}, headers={"X-CSRF-Token": bob})
+    assert refused.status_code == 403 and "holding" in refused.json()["detail"]
+
+    closed = console.post(f"/console/api/escalations/{escalation_id}/close", json={"outcome": "message_taken"},
+                          headers={"X-CSRF-Token": ada})
+    assert closed.status_code == 200
+    question = borrower.pushed(1)
+    assert any("how satisfied are you" in text for text in question), question
+    replies = borrower.say("5 Very good")
+    assert any("Thank you for telling us" in reply for reply in replies), replies
+    assert escalation_of(stack, borrower.conversation_id).satisfaction == 5

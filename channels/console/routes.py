@@ -96,6 +96,9 @@ def escalation_json(escalation: Escalation) -> dict[str, Any]:
         "age_seconds": int((_now() - escalation.created_at).total_seconds()),
         "verified": bool(summary.get("verified")), "loan_ref": summary.get("loan_ref"),
         "summary": summary, "approved_offer": approved_offer_of(escalation),
+        # The borrower's side of waiting (contract item 9).
+        "satisfaction": escalation.satisfaction, "wait_notice_at": _iso(escalation.wait_notice_at),
+        "assistant_resumed_at": _iso(escalation.assistant_resumed_at), "callback_at": _iso(escalation.callback_at),
     }
 
 

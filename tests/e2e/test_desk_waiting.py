@@ -270,3 +270,6 @@ def test_through_the_console_claim_typing_and_close_reach_the_borrower(stack, bo
     replies = borrower.say("5 Very good")
     assert any("Thank you for telling us" in reply for reply in replies), replies
     assert escalation_of(stack, borrower.conversation_id).satisfaction == 5
+    detail = console.get(f"/console/api/escalations/{escalation_id}").json()
+    assert detail["satisfaction"] == 5 and detail["wait_notice_at"].endswith("Z")
+    assert detail["assistant_resumed_at"] is None and detail["callback_at"] is None

@@ -221,7 +221,8 @@ def console(stack: Stack, monkeypatch) -> Iterator:
     monkeypatch.setenv("RASA_API_TOKEN", TOKEN)
     database = Database(f"sqlite:///{stack.var_dir / 'app.db'}")
     with database.unit_of_work() as session:
-        for username, name in (("ada", "Ada"), ("bob", "Bob")):
+        # Names of their own: the stack's set-up creates demo console accounts with other passwords.
+        for username, name in (("deskada", "Ada"), ("deskbob", "Bob")):
             if session.execute(select(AgentAccount).where(AgentAccount.username == username)).first() is None:
                 create_account(session, username, name, "agent", PASSWORD)
     app = FastAPI()
@@ -238,7 +239,8 @@ def test_through_the_console_claim_typing_and_close_reach_the_borrower(stack, bo
     arrived = threading.Event()
     borrower.client.on("agent_typing", lambda event: (typing_events.append(event), arrived.set()))
 
-    ada = sign_in(console, "ada")
+    ada = sign_in(console, "deskada")
+    assert ada, "Ada could not sign in"
     assert console.post(f"/console/api/escalations/{escalation_id}/claim",
                         headers={"X-CSRF-Token": ada}).status_code == 200
     assert borrower.pushed(1) == ["Ada joined the conversation."]
@@ -258,7 +260,7 @@ def test_through_the_console_claim_typing_and_close_reach_the_borrower(stack, bo
     assert console.get(typing_url).json() == {"borrower_typing": True}
 
     bob_client = type(console)(console.app)
-    bob = sign_in(bob_client, "bob")
+    bob = sign_in(bob_client, "deskbob")
     refused = bob_client.post(typing_url, json={"typing": True}, headers={"X-CSRF-Token": bob})
     assert refused.status_code == 403 and "holding" in refused.json()["detail"]
 

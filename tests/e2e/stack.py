@@ -85,6 +85,8 @@ class Stack:
         for inherited in ("DATABASE_URL", "TRACKER_STORE_URL", "REDIS_URL"):
             self.env.pop(inherited, None)
         self.env["POLICY_FILE"] = str(always_open_policy_file(var_dir / "policy-desk-open.yml"))
+        # The web app's unclaimed-notice tick runs on the real clock; tests call it with their own.
+        self.env["WAIT_NOTICE_INTERVAL_SECONDS"] = "0"
         self.env.update(extra_env or {})
         self.processes: list[subprocess.Popen] = []
         self.url = f"http://127.0.0.1:{self.rasa_port}"

@@ -1,13 +1,15 @@
 """The widget while a borrower waits for a person, in Chromium on a phone-sized screen (390x844):
-the unread badge, the launcher's accessible name, the focus trap of the full-screen panel, the
-focus ring's contrast and the language buttons."""
+no typing dots while paused unless the agent types, the unread badge, the launcher's accessible
+name, the focus trap of the full-screen panel, the focus ring's contrast and the language buttons."""
 from __future__ import annotations
 
 import re
 
+import requests
 from playwright.sync_api import expect
 
 from channels.console.rasa_api import agent_message_event
+from tests.widget.conftest import API_TOKEN
 
 
 def _luminance(rgb: tuple[int, int, int]) -> float:
@@ -36,8 +38,20 @@ RING = """el => { el.focus({focusVisible: true}); const s = getComputedStyle(el)
 def test_badge_focus_trap_ring_and_language_buttons_on_a_phone(widget):
     widget.goto().open()
     page = widget.page
-    widget.ask("hi", "automated assistant")
-    widget.wait_turn_over()
+    # Waiting for a person: the place in the queue, then no "Assistant is typing" dots while paused...
+    widget.ask("I want to talk to a person", re.compile(r"You are number \d+ in the queue"))
+    typing = page.locator("#debt-assistant-widget .typing")
+    widget.say("hello? is anyone there?")
+    expect(typing).to_be_hidden()
+    page.wait_for_timeout(1500)  # the dots would show at once after sending; they must not come back
+    expect(typing).to_be_hidden()
+    # ...unless the agent types (the console's relay, through Rasa's widget channel).
+    relayed = requests.post(f"{widget.stack.url}/webhooks/socketio/typing", params={"token": API_TOKEN},
+                            json={"conversation_id": widget.conversation_id(), "typing": True, "name": "Ada"},
+                            timeout=10)
+    assert relayed.status_code == 200
+    expect(typing).to_be_visible()
+    expect(typing).to_contain_text("Ada is typing…")
 
     english, chinese = page.get_by_role("button", name="English"), page.get_by_role("button", name="中文")
     expect(english).to_have_attribute("lang", "en")
@@ -68,5 +82,6 @@ def test_badge_focus_trap_ring_and_language_buttons_on_a_phone(widget):
     widget.launcher.click()
     expect(widget.dialog).to_be_visible()
     expect(page.locator("#debt-assistant-widget .msg.agent").last).to_contain_text("Are you still there?")
+    expect(typing).to_be_hidden()  # the agent's message ends the agent's typing
     widget.page.keyboard.press("Escape")
     expect(badge).to_be_hidden()

@@ -15,12 +15,12 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.phrasing import choice_buttons
-from actions.understanding import ROUTES, understood
+from actions.understanding import ROUTES, last_bot_turn, understood
 from bot.accounts.core_banking import CoreBankingAccounts, CoreBankingClient
 from bot.accounts.repository import AccountRepository
 from bot.accounts.settings import load_accounts_settings
 from bot.accounts.source import AccountSource, AccountsUnavailable
-from bot.dialogue import ASK_AGAIN, ASKS, SIDE_INTENTS, Understanding
+from bot.dialogue import ASK_AGAIN, ASKS, PROTECTED_INTENTS, SIDE_INTENTS, Understanding
 from bot.config import Settings, load_settings, loan_reference_format
 from bot.negotiation import Policy, load_policy
 from bot.storage import Database
@@ -153,6 +153,22 @@ def resume_after_side_question(dispatcher: CollectingDispatcher, tracker: Tracke
         say(dispatcher, again)
 
 
+def offered_buttons(tracker: Tracker) -> set[str]:
+    """Titles and payloads of the buttons the bot's last turn offered (a press is one of these, exactly)."""
+    offered: set[str] = set()
+    users_seen = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users_seen += 1
+            if users_seen == 2:
+                break
+        elif event.get("event") == "bot" and users_seen == 1:
+            for button in (event.get("data") or {}).get("buttons") or []:
+                offered.update(str(button.get(key) or "").strip() for key in ("title", "payload"))
+    offered.discard("")
+    return offered
+
+
 class BorrowerAction(Action, abc.ABC):
     """Base of every conversational action: opening first, the turn read in context, database
     and account-system failures answered politely."""
@@ -160,6 +176,10 @@ class BorrowerAction(Action, abc.ABC):
     _subclasses: list[type[BorrowerAction]] = []
     # The assistant's opening comes first in a conversation, unless the action says who is writing itself.
     opens_conversation = True
+    # Responses whose answer this action reads before any intent logic (the question owns its answer).
+    reads_replies_to: tuple[str, ...] = ()
+    # Protected intents (a person, a crisis) are never read as an answer, except these ones here.
+    reads_protected: frozenset[str] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -180,6 +200,28 @@ class BorrowerAction(Action, abc.ABC):
                 return cls()
         return self
 
+    async def read_reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                         domain: DomainDict) -> list[EventType] | None:
+        """The events when the latest message answers this action's question; None: it does not."""
+        return None
+
+    @staticmethod
+    def reply_reader(tracker: Tracker) -> BorrowerAction | None:
+        """The action that asked the question the latest message may answer (a request for a person,
+        a crisis or a console trigger is never read as an answer)."""
+        intent = latest_intent(tracker) or ""
+        if intent.startswith("EXTERNAL_"):
+            return None
+        asked = set(last_bot_turn(tracker))
+        for cls in BorrowerAction._subclasses:
+            if not asked & set(cls.reads_replies_to) or getattr(cls, "__abstractmethods__", None):
+                continue
+            pressed = latest_text(tracker).strip() in offered_buttons(tracker)
+            if intent in PROTECTED_INTENTS and intent not in cls.reads_protected and not pressed:
+                return None
+            return cls()
+        return None
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
@@ -188,6 +230,10 @@ class BorrowerAction(Action, abc.ABC):
             say(dispatcher, "utter_opening")
             events.append(SlotSet("opened", True))
         try:
+            reader = self.reply_reader(tracker)
+            answered = await reader.read_reply(dispatcher, tracker, domain) if reader is not None else None
+            if answered is not None:
+                return events + answered
             turn = understood(tracker, today())
             already_said = len(dispatcher.messages)
             events += await self.handler(turn).act(dispatcher, tracker, domain)

@@ -22,10 +22,12 @@ from actions.common import (
     BorrowerAction, accounts, is_verified, language, latest_intent, say, services, today, utc_now,
     verified_reference,
 )
+from actions.waiting import ask_satisfaction, offer_wait_choices
 from bot.accounts.source import AccountsUnavailable
 from bot.agreements.service import record_offer
 from bot.handoff.queue import EscalationQueue, approved_offer_of
 from bot.handoff.triggers import trigger_for
+from bot.handoff.waiting import waiting_state
 from bot.language import format_date, format_money
 
 log = logging.getLogger(__name__)
@@ -102,12 +104,18 @@ class ActionHandoff(BorrowerAction):
         intent = latest_intent(tracker)
         trigger = trigger_for(intent, tracker.get_slot("handoff_reason"))
         lang = language(tracker)
+        now = utc_now()
+        desk = services().policy.desk
         with services().db.unit_of_work() as session:
-            EscalationQueue(session).open(
+            queue = EscalationQueue(session)
+            escalation, _ = queue.open(
                 conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(),
                 reason=trigger.reason, priority=trigger.priority,
-                summary=escalation_summary(tracker, intent), language=lang, now=utc_now(),
+                summary=escalation_summary(tracker, intent), language=lang, now=now,
             )
+            state = waiting_state(desk, now, escalation.id, [e.id for e in queue.waiting()])
+            if not state.desk_open and escalation.wait_notice_at is None:
+                escalation.wait_notice_at = now  # told at once; the schedule's unclaimed notice is not sent again
         settings = services().settings
         if trigger.reason == "third_party":
             say(dispatcher, "utter_third_party")  # never a word about the account
@@ -119,6 +127,12 @@ class ActionHandoff(BorrowerAction):
         events: list[EventType] = []
         if tracker.get_slot("handoff_reason"):
             events.append(SlotSet("handoff_reason", None))
+        if not state.desk_open:
+            # Nobody is at the desk: never a silent wait. The bot stays on for the borrower's choice.
+            offer_wait_choices(dispatcher, "utter_desk_closed", lang)
+            return events
+        if state.place is not None:
+            say(dispatcher, "utter_handoff_place", place=state.place)
         return events + [ConversationPaused()]
 
 
@@ -169,6 +183,7 @@ class ActionAgentHandedBack(BorrowerAction):
         reference = verified_reference(tracker)
         terms = plan_terms(offer) if offer else None
         if terms is None or reference is None:
+            ask_satisfaction(dispatcher, language(tracker))  # with a plan to answer, the plan comes first
             return []
         # The approved plan becomes an offer shown in this conversation: "I agree" then signs it
         # from the database, once, like any offer the bot made.

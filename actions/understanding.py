@@ -22,6 +22,8 @@ ROUTES: dict[str, str] = {
                      "self_harm", "abuse", "legal_threat", "third_party"), "action_handoff"),
     "EXTERNAL_agent_handed_back": "action_agent_handed_back",
     "EXTERNAL_outreach": "action_outreach",
+    "EXTERNAL_desk_unclaimed": "action_desk_unclaimed",
+    "EXTERNAL_agent_closed": "action_agent_closed",
 }
 
 

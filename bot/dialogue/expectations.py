@@ -30,7 +30,7 @@ class Expect(str, Enum):
 PROTECTED_INTENTS = frozenset({
     "request_human", "complain", "dispute_debt", "legal_representation", "vulnerable", "self_harm", "abuse",
     "legal_threat", "third_party", "wrong_person", "stop_contact", "EXTERNAL_agent_handed_back",
-    "EXTERNAL_outreach",
+    "EXTERNAL_outreach", "EXTERNAL_desk_unclaimed", "EXTERNAL_agent_closed",
 })
 
 _IDENTITY_STEP = frozenset({"provide_identity", "ask_purpose", "bot_challenge"})

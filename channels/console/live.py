@@ -127,6 +127,7 @@ class LiveHub:
         self._subscribers: set[Subscriber] = set()
         self._task: asyncio.Task | None = None
         self._failing_since: float | None = None
+        self._tracker_failing_since: float | None = None
 
     # -- the watcher -----------------------------------------------------------------
     def tick(self) -> list[tuple[str, dict[str, Any]]]:
@@ -148,7 +149,14 @@ class LiveHub:
                                           "reason": seen.reason, "priority": seen.priority}))
         self._seen = current
         open_conversations = {r.conversation_id: r.id for r in rows if r.status != CLOSED}
-        out += self._borrower_messages(open_conversations)
+        try:
+            out += self._borrower_messages(open_conversations)
+        except sa.exc.SQLAlchemyError as exc:  # no tracker store yet (or it is down): queue changes still go out
+            if self._tracker_failing_since is None or time.monotonic() - self._tracker_failing_since > 60:
+                log.warning("console watcher: tracker store unreadable: %s", type(exc).__name__)
+                self._tracker_failing_since = time.monotonic()
+        else:
+            self._tracker_failing_since = None
         return out
 
     def _borrower_messages(self, open_conversations: dict[str, int]) -> list[tuple[str, dict[str, Any]]]:

@@ -24,7 +24,9 @@ from urllib.parse import quote
 import httpx
 
 AGENT_LABEL = {"en": "{name} (agent): {text}", "zh": "{name}（人工客服）：{text}"}
+AGENT_JOINED = {"en": "{name} joined the conversation.", "zh": "{name} 已加入对话。"}
 HANDED_BACK_INTENT = "EXTERNAL_agent_handed_back"
+CLOSED_INTENT = "EXTERNAL_agent_closed"
 # RFC 3986 path characters that need no percent-encoding.
 PATH_SAFE = "-._~!$&'()*+,;=:@"
 log = logging.getLogger(__name__)
@@ -96,6 +98,18 @@ class RasaConversations:
         """Let the resumed bot speak again (it presents an approved plan, if any)."""
         self._call("POST", conversation_id, "trigger_intent",
                    params={"output_channel": "latest"}, json={"name": HANDED_BACK_INTENT})
+
+    def agent_joined(self, conversation_id: str, agent_name: str, language: str) -> None:
+        """Pause the bot (the borrower may have gone on with the assistant) and tell the borrower who joined."""
+        shown = AGENT_JOINED.get(language, AGENT_JOINED["en"]).format(name=agent_name)
+        self._call("POST", conversation_id, "tracker/events",
+                   params={"output_channel": "latest", "execute_side_effects": "true"},
+                   json=[{"event": "pause"}, {"event": "bot", "text": shown, "metadata": {"agent_joined": agent_name}}])
+
+    def trigger(self, conversation_id: str, intent: str) -> None:
+        """Trigger an `EXTERNAL_*` intent; its action checks the server's records before it says anything."""
+        self._call("POST", conversation_id, "trigger_intent", params={"output_channel": "latest"},
+                   json={"name": intent})
 
     def close(self) -> None:
         self._client.close()

@@ -14,7 +14,6 @@ so the event loop, and with it every other page and agreement link, stays free.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -46,10 +45,11 @@ from channels.console.desk_api import LANGUAGES, ConsoleDeps, desk_router, escal
 from channels.console.integration_api import integration_router
 from channels.console.live import LiveHub
 from channels.console.outreach import outreach_json
-from channels.console.rasa_api import RasaConversations, RasaUnavailable
+from channels.console.rasa_api import CLOSED_INTENT, RasaConversations, RasaUnavailable
 from channels.console.sessions import LOGIN_COOKIE, SESSION_COOKIE, ConsoleSession, SessionSigner, csrf_ok
 from channels.console.throttle import SignInThrottle
 from channels.console.transcript import transcript, visible_slots
+from channels.console.typing import typing_router
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -212,6 +212,7 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
 
     router.add_event_handler("startup", start_live)
     router.add_event_handler("shutdown", live.stop)
+    router.include_router(typing_router(database, lambda: settings, changing_agent, api_agent))
 
     # -- sign-in -------------------------------------------------------------------
     def login_page(request: Request, *, error: bool = False, retry_after: int | None = None) -> HTMLResponse:
@@ -390,8 +391,13 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
     @router.post("/api/escalations/{escalation_id}/claim")
     def claim(escalation_id: int, agent: Agent = Depends(changing_agent)) -> dict:
         with database().unit_of_work() as s:
-            if not EscalationQueue(s).claim(escalation_id, agent.username, _now()):
+            queue = EscalationQueue(s)
+            if not queue.claim(escalation_id, agent.username, _now()):
                 raise HTTPException(409, "someone else claimed it first")
+            claimed = queue.get(escalation_id)
+            target = (claimed.conversation_id, claimed.language)
+        with contextlib.suppress(RasaUnavailable):  # the claim stands; the borrower hears of it with the first reply
+            rasa_api().agent_joined(target[0], agent.display_name, target[1])
         return {"ok": True}
 
     @router.post("/api/escalations/{escalation_id}/reply")
@@ -455,13 +461,10 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
             rasa_api().resume(conversation_id)  # the bot answers the borrower's next message again
         except RasaUnavailable as exc:
             raise HTTPException(502, f"closed, but the bot is still paused: {exc}") from exc
+        with contextlib.suppress(RasaUnavailable):  # closed either way; only the satisfaction question is lost
+            rasa_api().trigger(conversation_id, CLOSED_INTENT)
         return {"ok": True}
 
     router.include_router(desk_router(deps))
-    # -- typing (contract item 8): channels/console/typing.py, built by the borrower-side engineer,
-    # provides `typing_router(deps: ConsoleDeps) -> APIRouter`; it is included here when present.
-    if importlib.util.find_spec("channels.console.typing") is not None:
-        from channels.console.typing import typing_router
-        router.include_router(typing_router(deps))
     router.include_router(integration_router(deps))
     return router

@@ -16,7 +16,8 @@ from channels.console import STATIC_DIR as CONSOLE_STATIC, console_router
 from channels.console.throttle import SignInThrottle
 from channels.web.agreements import router as agreements_router
 from channels.web.payments import router as payments_router
-from channels.web.schedule import purge_forever, reconcile_forever
+from channels.console.rasa_api import RasaConversations
+from channels.web.schedule import notify_unclaimed_forever, purge_forever, reconcile_forever, wait_notice_interval
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 
@@ -39,10 +40,14 @@ def create_app(settings: Settings | None = None, *, sign_in_throttle: SignInThro
         if settings.purge_interval_hours > 0:
             app.state.purger = asyncio.get_running_loop().create_task(
                 purge_forever(app.state.database, settings, settings.purge_interval_hours))
+        if wait_notice_interval() > 0:
+            app.state.wait_notices = asyncio.get_running_loop().create_task(notify_unclaimed_forever(
+                app.state.database, app.state.policy.desk,
+                RasaConversations(settings.rasa_url, settings.rasa_api_token), wait_notice_interval()))
 
     @app.on_event("shutdown")
     async def stop_schedule() -> None:
-        for name in ("reconciler", "purger"):
+        for name in ("reconciler", "purger", "wait_notices"):
             task = getattr(app.state, name, None)
             if task is not None:
                 task.cancel()

@@ -31,15 +31,21 @@ delivers it.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
+import re
+import time
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 import socketio
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from rasa.shared.core.events import BotUttered
-from sanic import Blueprint
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from bot.config import load_settings
 
 from bot.messages import PayloadError, RichMessage, parse_payload, too_long
 from channels.message_limit import TOO_LONG_REPLY
@@ -49,6 +55,12 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "web:"
 REDIS_CHANNEL = "debtassistant-socketio"
+# An agent's message as the console labels it (channels/console/rasa_api.py AGENT_LABEL): sent as one
+# message, paragraphs and all. Rasa's output splits text at blank lines, which made the second
+# paragraph arrive without the label, shown as the assistant's.
+AGENT_LABELLED = re.compile(r"^[^\n:：()（）]{1,60}(?: \(agent\): |（人工客服）：)")
+BORROWER_TYPING_SECONDS = 8.0  # a "typing" from the widget counts this long unless renewed or stopped
+MAX_AGENT_NAME = 80
 
 
 def conversation_id(session_id: str) -> str:
@@ -91,6 +103,12 @@ class WidgetSocketIOOutput(SocketIOOutput):
             response = {**response, "stamp": self.stamp}
         await super()._send_message(socket_id, response)
 
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        if AGENT_LABELLED.match(text.strip()):
+            await self._send_message(recipient_id, {"text": text.strip()})
+            return
+        await super().send_text_message(recipient_id, text, **kwargs)
+
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         try:
             message = parse_payload(json_message)
@@ -120,6 +138,8 @@ class WidgetSocketIOInput(SocketIOInput):
     redis_url: Optional[str] = None
     sessions: Optional[WidgetSessions] = None
     app: Any = None  # the Sanic app, for Rasa's agent (its tracker store) when replaying
+    api_token: Optional[str] = None  # Rasa's API token: the console's relay (typing) presents it
+    borrower_typing: Optional[Dict[str, float]] = None  # conversation id -> until (monotonic), this process
 
     @classmethod
     def name(cls) -> Text:
@@ -180,6 +200,42 @@ class WidgetSocketIOInput(SocketIOInput):
             last_seen = (data or {}).get("last_seen") if isinstance(data, dict) else None
             if resumed and isinstance(last_seen, (int, float)) and not isinstance(last_seen, bool):
                 await self._replay(sid, room, float(last_seen))
+            if resumed:
+                await self._send_state(sid, room)
+
+        @sio.on("user_typing", namespace=namespace)
+        async def user_typing(sid: Text, data: Any) -> None:
+            room = (await sio.get_session(sid, namespace=namespace)).get("conversation_id")
+            if not room:
+                return
+            typing = self._typing_now()
+            if isinstance(data, dict) and data.get("typing") is True:
+                typing[room] = time.monotonic() + BORROWER_TYPING_SECONDS
+            else:
+                typing.pop(room, None)
+
+        @blueprint.route("/typing", methods=["POST"])
+        async def agent_typing(request: Request) -> Any:
+            """The console relays an agent's typing to the borrower's room (any process, via Redis)."""
+            if not self._token_ok(request):
+                return response.json({"detail": "wrong or missing token"}, status=401)
+            body = request.json if isinstance(request.json, dict) else {}
+            room, typing = body.get("conversation_id"), body.get("typing")
+            if not isinstance(room, str) or not room.startswith(PREFIX) or not isinstance(typing, bool):
+                return response.json({"detail": "conversation_id (web:...) and typing (bool) are required"},
+                                     status=400)
+            name = str(body.get("name") or "")[:MAX_AGENT_NAME]
+            await sio.emit("agent_typing", {"typing": typing, "name": name}, room=room, namespace=namespace)
+            return response.json({"ok": True})
+
+        @blueprint.route("/typing", methods=["GET"])
+        async def borrower_typing(request: Request) -> Any:
+            """Whether the borrower of a web conversation is typing now (as this process heard it)."""
+            if not self._token_ok(request):
+                return response.json({"detail": "wrong or missing token"}, status=401)
+            room = request.args.get("conversation_id") or ""
+            until = self._typing_now().get(room)
+            return response.json({"typing": until is not None})
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: Text, data: Any) -> None:
@@ -196,9 +252,36 @@ class WidgetSocketIOInput(SocketIOInput):
                 return
             message = UserMessage(text, output, room, input_channel=self.name(),
                                   metadata=_metadata(data, self.metadata_key))
+            self._typing_now().pop(room, None)
             await on_new_message(message)
+            await self._send_state(sid, room)
 
         return blueprint
+
+    def _typing_now(self) -> Dict[str, float]:
+        """Borrowers typing now, stale entries dropped."""
+        if self.borrower_typing is None:
+            self.borrower_typing = {}
+        now = time.monotonic()
+        for room in [room for room, until in self.borrower_typing.items() if until < now]:
+            del self.borrower_typing[room]
+        return self.borrower_typing
+
+    def _token_ok(self, request: Request) -> bool:
+        if self.api_token is None:
+            self.api_token = load_settings().rasa_api_token
+        given = request.args.get("token") or ""
+        return bool(self.api_token) and hmac.compare_digest(given.encode(), self.api_token.encode())
+
+    async def _send_state(self, sid: Text, room: Text) -> None:
+        """Tell the widget whether the assistant is paused for a person (then it shows no typing dots)."""
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        store = getattr(agent, "tracker_store", None)
+        if store is None:
+            return
+        tracker = await store.retrieve(room)
+        paused = bool(tracker is not None and tracker.is_paused())
+        await self.sio.emit("conversation_state", {"paused": paused}, room=sid, namespace=self.namespace)
 
     async def _replay(self, sid: Text, room: Text, last_seen: float) -> None:
         """Send this socket the conversation's bot messages recorded after `last_seen`, in order."""

@@ -16,6 +16,7 @@ from bot.demo.seed import seed_demo_data
 from bot.negotiation import load_policy
 from bot.verification.sessions import start_verified_session
 from tests.conftest import PROJECT_ROOT
+from tests.e2e.stack import desk_always_open
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +30,7 @@ def services(demo_database, tmp_path: Path):
     with demo_database.unit_of_work() as session:
         seed_demo_data(session, date.today())
     settings = replace(load_settings(), var_dir=tmp_path, database_url=demo_database.url)
-    wired = Services(settings=settings, db=demo_database, policy=load_policy(settings.policy_path))
+    wired = Services(settings=settings, db=demo_database, policy=desk_always_open(load_policy(settings.policy_path)))
     use_services(wired)
     yield wired
     use_services(None)

@@ -13,6 +13,8 @@ from typing import Iterator
 
 import requests
 
+import yaml
+
 from bot.demo.seed import seed_demo_data
 from bot.handoff.queue import EscalationQueue
 from bot.storage import Database
@@ -22,6 +24,23 @@ VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
 MODEL = PROJECT_ROOT / "models" / "assistant.tar.gz"
 # How each channel names its conversations (channels/rest, channels/widget, channels/telegram).
 CHANNEL_PREFIXES = ("rest:", "web:", "telegram:")
+
+
+def desk_always_open(policy):
+    """The policy with its agent desk staffed around the clock: a request for a person is then answered
+    the same way whenever a test runs (out-of-hours behaviour is tested with its own desk)."""
+    from dataclasses import replace
+    from datetime import time as clock
+    return replace(policy, desk=replace(policy.desk, open_days=tuple(range(7)), opens=clock.min, closes=clock.max))
+
+
+def always_open_policy_file(path: Path) -> Path:
+    """policy.yml with the desk open every day 00:00-23:59 (UTC), for the servers a stack starts."""
+    policy = yaml.safe_load((PROJECT_ROOT / "policy.yml").read_text())
+    policy["desk"].update(time_zone="UTC", open_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                          opens="00:00", closes="23:59")
+    path.write_text(yaml.safe_dump(policy, allow_unicode=True))
+    return path
 
 
 def free_port() -> int:
@@ -65,6 +84,9 @@ class Stack:
         }
         for inherited in ("DATABASE_URL", "TRACKER_STORE_URL", "REDIS_URL"):
             self.env.pop(inherited, None)
+        self.env["POLICY_FILE"] = str(always_open_policy_file(var_dir / "policy-desk-open.yml"))
+        # The web app's unclaimed-notice tick runs on the real clock; tests call it with their own.
+        self.env["WAIT_NOTICE_INTERVAL_SECONDS"] = "0"
         self.env.update(extra_env or {})
         self.processes: list[subprocess.Popen] = []
         self.url = f"http://127.0.0.1:{self.rasa_port}"

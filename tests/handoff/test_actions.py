@@ -21,6 +21,7 @@ from bot.handoff.queue import EscalationQueue, summary_of
 from bot.negotiation import load_policy
 from bot.verification.service import LockoutRule, Outcome, verify_identity
 from tests.conftest import PROJECT_ROOT
+from tests.e2e.stack import desk_always_open
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def domain() -> dict:
 def services(demo_database, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("APP_VAR_DIR", str(tmp_path))
     settings = load_settings()
-    running = Services(settings=settings, db=demo_database, policy=load_policy(settings.policy_path))
+    running = Services(settings=settings, db=demo_database, policy=desk_always_open(load_policy(settings.policy_path)))
     use_services(running)
     yield running
     use_services(None)
@@ -70,7 +71,7 @@ async def test_request_for_a_person_records_a_waiting_escalation_and_pauses(serv
     dispatcher = CollectingDispatcher()
     events = await ActionHandoff().run(dispatcher, tracker("request_human", ["hi", "I want a person"]), domain)
     assert {"event": "pause", "timestamp": None} in events
-    assert responses(dispatcher) == ["utter_handoff_waiting"]
+    assert responses(dispatcher) == ["utter_handoff_waiting", "utter_handoff_place"]  # place 1: the only one waiting
     assert dispatcher.messages[0]["agent_hours"] == services.settings.agent_hours
     assert dispatcher.messages[0]["agent_hours_zh"] == services.settings.agent_hours_zh == "周一至周五 09:00-18:00（北京时间）"
     recorded = escalation(services)
@@ -107,7 +108,7 @@ async def test_a_third_party_is_told_nothing_and_offered_to_leave_a_message(serv
     dispatcher = CollectingDispatcher()
     await ActionHandoff().run(dispatcher, tracker("third_party", ["I'm calling for my husband"],
                                                   **verified_slots(services)), domain)
-    assert responses(dispatcher) == ["utter_third_party"]
+    assert responses(dispatcher) == ["utter_third_party", "utter_handoff_place"]
     assert escalation(services).reason == "third_party"
     assert all("arrears" not in m and "loan_ref" not in m for m in dispatcher.messages)
 
@@ -204,7 +205,7 @@ async def test_the_approved_plan_is_signed_once_from_the_database_on_i_agree(ser
 async def test_an_unverified_borrower_hears_the_bot_is_back_but_no_plan(services, domain, slots):
     escalation_with_approved_offer(services, hand_back_at=utc_now())
     said, _, events = await handed_back(services, domain, **slots, verified_at=time.time())
-    assert said == ["utter_back_with_bot"] and events == []
+    assert said == ["utter_back_with_bot", "utter_satisfaction_question"] and events == []
 
 
 async def test_a_typed_hand_back_intent_while_the_agent_holds_the_conversation_does_nothing(services, domain):
@@ -242,4 +243,4 @@ async def test_hand_back_without_an_offer_only_says_the_bot_is_back(services, do
         session.refresh(opened)
         queue.hand_back(opened, utc_now())
     said, _, events = await handed_back(services, domain)
-    assert said == ["utter_back_with_bot"] and events == []
+    assert said == ["utter_back_with_bot", "utter_satisfaction_question"] and events == []

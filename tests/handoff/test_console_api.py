@@ -212,7 +212,10 @@ def test_hand_back_resumes_triggers_the_intent_and_closes(client, database, fake
     client.post(f"/console/api/escalations/{escalation_id}/claim", headers={"X-CSRF-Token": csrf})
     assert client.post(f"/console/api/escalations/{escalation_id}/hand-back", headers={"X-CSRF-Token": csrf}).status_code == 200
     posted = [(path, body) for method, path, _, body in fake_rasa.requests if method == "POST"]
-    assert posted == [("/conversations/conv-1/tracker/events",
+    assert posted == [("/conversations/conv-1/tracker/events",  # the claim: bot paused, "Ada joined"
+                       [{"event": "pause"}, {"event": "bot", "text": "Ada joined the conversation.",
+                                             "metadata": {"agent_joined": "Ada"}}]),
+                      ("/conversations/conv-1/tracker/events",
                        [{"event": "resume"}, {"event": "action", "name": "action_listen"}]),
                       ("/conversations/conv-1/trigger_intent", {"name": "EXTERNAL_agent_handed_back"})]
     with database.unit_of_work() as session:
@@ -284,7 +287,9 @@ def test_notes_and_close_with_an_outcome(client, database, fake_rasa):
                        headers=headers).status_code == 400
     assert client.post(f"/console/api/escalations/{escalation_id}/close", json={"outcome": "message_taken"},
                        headers=headers).status_code == 200
-    assert fake_rasa.requests[-1][3][0] == {"event": "resume"}  # the bot answers the borrower again
+    assert fake_rasa.requests[-2][3][0] == {"event": "resume"}  # the bot answers the borrower again
+    assert fake_rasa.requests[-1][1:4:2] == ("/conversations/conv-1/trigger_intent",  # and asks for satisfaction
+                                             {"name": "EXTERNAL_agent_closed"})
     detail = client.get(f"/console/api/escalations/{escalation_id}").json()
     assert detail["notes"][0]["text"] == "asked for payslips" and detail["outcome"] == "message_taken"
 

@@ -164,3 +164,13 @@ def test_the_web_app_starts_its_watcher_with_the_app(tmp_path, monkeypatch):
     assert seen == "hello? 你好"
     store.store.engine.dispose()
     database.dispose()
+
+
+def test_queue_changes_go_out_even_before_rasa_created_its_tracker_store(database, tmp_path):
+    # A fresh install: the web app is up, Rasa has not written its `events` table yet.
+    hub = LiveHub(lambda: database, f"sqlite:///{tmp_path / 'no-tracker-yet.db'}")
+    hub.tick()
+    new = escalation(database, CONVERSATION)
+    changes = [data for name, data in hub.tick() if name == "queue"]
+    assert [change["id"] for change in changes] == [new]
+    hub.tracker.dispose()

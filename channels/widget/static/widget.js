@@ -31,7 +31,8 @@
     en: {
       title: "Repayment support",
       launcher: "Chat with us",
-      launcherLabel: "Open the repayment support chat",
+      unread: "new messages",
+      english: "English",
       close: "Close chat",
       newConversation: "New conversation",
       confirmNew: "Start a new conversation? This clears the conversation from this device.",
@@ -45,6 +46,8 @@
       assistant: "Assistant",
       agent: "agent",
       typing: "Assistant is typing…",
+      agentTyping: "{name} is typing…",
+      joined: "{name} joined the conversation",
       pending: "Waiting to send",
       empty: "Write a message to start, for example “hi”.",
       attachment: "Open attachment",
@@ -53,7 +56,8 @@
     zh: {
       title: "还款支持",
       launcher: "在线咨询",
-      launcherLabel: "打开还款支持对话",
+      unread: "条新消息",
+      english: "English",
       close: "关闭对话",
       newConversation: "新对话",
       confirmNew: "开始新对话？这会清除本设备上的对话记录。",
@@ -67,6 +71,8 @@
       assistant: "智能助理",
       agent: "人工客服",
       typing: "智能助理正在输入…",
+      agentTyping: "{name} 正在输入…",
+      joined: "{name} 已加入对话",
       pending: "等待发送",
       empty: "发送一条消息开始对话，例如“你好”。",
       attachment: "打开附件",
@@ -253,6 +259,10 @@
 
   var AGENT_TEXT_EN = /^([^\n:：()（）]{1,60}) \(agent\): ([\s\S]+)$/;
   var AGENT_TEXT_ZH = /^([^\n:：()（）]{1,60})（人工客服）：([\s\S]+)$/;
+  // "<name> joined the conversation." (channels/console/rasa_api.py AGENT_JOINED): a status line, not a bubble.
+  var AGENT_JOINED = /^([^\n:：()（）]{1,60}) joined the conversation\.$|^([^\n:：()（）]{1,60}) 已加入对话。$/;
+  var BORROWER_TYPING_RENEW_MS = 4000;
+  var PHONE = "(max-width:480px)";
 
   function str(value) {
     if (typeof value === "string") return value.slice(0, MAX_TEXT_LENGTH);
@@ -283,6 +293,11 @@
       message.from = "agent";
       message.agent = labelled[1].trim().slice(0, 80);
       message.text = labelled[2];
+    }
+    var joined = AGENT_JOINED.exec(message.text);
+    if (joined) {
+      message.from = "joined";
+      message.agent = (joined[1] || joined[2]).trim().slice(0, 80);
     }
 
     var buttons = raw.quick_replies || raw.buttons;
@@ -337,6 +352,10 @@
     "font-weight:600;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25)}",
     ".launcher svg{width:22px;height:22px;flex:none}",
     ".launcher[hidden]{display:none}",
+    ".badge{min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#b00020;color:#fff;font-size:13px;",
+    "line-height:22px;text-align:center;border:2px solid #fff}",
+    ".badge[hidden]{display:none}",
+    ".status{align-self:center;margin:2px 0;padding:2px 10px;font-size:13.5px;color:var(--muted);text-align:center}",
     ".panel{position:fixed;right:16px;bottom:16px;z-index:2147483001;width:380px;height:min(640px,calc(100vh - 32px));",
     "display:flex;flex-direction:column;background:#fff;border:1px solid var(--line);border-radius:14px;overflow:hidden;",
     "box-shadow:0 10px 30px rgba(0,0,0,.25)}",
@@ -376,10 +395,11 @@
     ".pending{font-size:12.5px;color:var(--muted);margin:2px 4px 0}",
     ".typing{display:flex;align-items:center;gap:4px;padding:4px 18px 8px;min-height:20px}",
     ".typing[hidden]{display:none}",
-    ".typing span{width:8px;height:8px;border-radius:50%;background:var(--muted);animation:blink 1.2s infinite both}",
-    ".typing span:nth-child(2){animation-delay:.2s}.typing span:nth-child(3){animation-delay:.4s}",
+    ".typing .dot{width:8px;height:8px;border-radius:50%;background:var(--muted);animation:blink 1.2s infinite both}",
+    ".typing .dot:nth-child(2){animation-delay:.2s}.typing .dot:nth-child(3){animation-delay:.4s}",
+    ".typing .who-types{margin-left:6px;font-size:13px;color:var(--muted)}",
     "@keyframes blink{0%,80%,100%{opacity:.25}40%{opacity:1}}",
-    "@media (prefers-reduced-motion:reduce){.typing span{animation:none;opacity:.7}}",
+    "@media (prefers-reduced-motion:reduce){.typing .dot{animation:none;opacity:.7}}",
     ".composer{display:flex;gap:8px;align-items:flex-end;padding:10px;border-top:1px solid var(--line);background:#fff;",
     "padding-bottom:max(10px,env(safe-area-inset-bottom))}",
     ".composer textarea{flex:1;min-height:44px;max-height:120px;padding:10px 12px;border:1px solid #6b7682;border-radius:10px;",
@@ -403,25 +423,31 @@
     return svg;
   };
 
+  var unread = 0;  // replies that arrived while the panel was closed (the launcher's badge)
   var host = h("div", { id: "debt-assistant-widget" });
   var shadow = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
   var ui = {};
 
+  // The launcher's accessible name is its visible text (plus the unread count): no aria-label that differs.
   ui.launcherText = h("span");
+  ui.badgeCount = h("span", { "aria-hidden": "true" });
+  ui.badgeText = h("span", { class: "sr-only" });
+  ui.badge = h("span", { class: "badge", hidden: true }, [ui.badgeCount, ui.badgeText]);
   ui.launcher = h("button", { type: "button", class: "launcher", "aria-haspopup": "dialog", "aria-expanded": "false",
-    "aria-controls": "daw-panel", onclick: function () { openPanel(true); } }, [icon(), ui.launcherText]);
+    "aria-controls": "daw-panel", onclick: function () { openPanel(true); } }, [icon(), ui.launcherText, ui.badge]);
 
   ui.title = h("h2", { id: "daw-title" });
-  ui.langEn = h("button", { type: "button", lang: "en", onclick: function () { setLanguage("en"); } }, ["EN"]);
+  ui.langEn = h("button", { type: "button", lang: "en", onclick: function () { setLanguage("en"); } }, ["English"]);
   ui.langZh = h("button", { type: "button", lang: "zh-Hans", onclick: function () { setLanguage("zh"); } }, ["中文"]);
   ui.langGroup = h("div", { class: "lang", role: "group" }, [ui.langEn, ui.langZh]);
   ui.close = h("button", { type: "button", class: "close", onclick: function () { closePanel(); } }, ["×"]);
   ui.newConversation = h("button", { type: "button", class: "new-conversation", onclick: function () { startNewConversation(true); } });
   ui.offline = h("p", { class: "offline", role: "status", hidden: true });
   ui.log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions", tabindex: "0" });
-  ui.typingText = h("span", { class: "sr-only" });
+  ui.typingText = h("span", { class: "who-types" });
   ui.typing = h("div", { class: "typing", role: "status", hidden: true }, [
-    h("span", { "aria-hidden": "true" }), h("span", { "aria-hidden": "true" }), h("span", { "aria-hidden": "true" }), ui.typingText
+    h("span", { class: "dot", "aria-hidden": "true" }), h("span", { class: "dot", "aria-hidden": "true" }),
+    h("span", { class: "dot", "aria-hidden": "true" }), ui.typingText
   ]);
   ui.inputLabel = h("label", { for: "daw-input", class: "sr-only" });
   ui.input = h("textarea", { id: "daw-input", rows: "1", enterkeyhint: "send", autocomplete: "off", maxlength: String(MAX_MESSAGE_CHARS) });
@@ -448,7 +474,7 @@
   function applyLanguage() {
     ui.root.setAttribute("lang", language === "zh" ? "zh-Hans" : "en");
     ui.launcherText.textContent = t("launcher");
-    ui.launcher.setAttribute("aria-label", t("launcherLabel"));
+    setUnread(unread);
     ui.title.textContent = titleText();
     ui.panel.setAttribute("aria-label", titleText());
     ui.langGroup.setAttribute("aria-label", t("languageGroup"));
@@ -458,7 +484,7 @@
     ui.newConversation.textContent = t("newConversation");
     ui.offline.textContent = t("offline");
     ui.log.setAttribute("aria-label", t("log"));
-    ui.typingText.textContent = t("typing");
+    ui.typingText.textContent = typingAgent ? t("agentTyping").replace("{name}", typingAgent) : t("typing");
     ui.inputLabel.textContent = t("inputLabel");
     ui.input.setAttribute("placeholder", t("placeholder"));
     ui.send.textContent = t("send");
@@ -477,6 +503,10 @@
   // ---------------------------------------------------------------- transcript rendering
 
   function renderMessage(message, isLast) {
+    if (message.from === "joined") {
+      return h("p", { class: "status", "data-from": "joined", "data-id": message.id,
+        text: t("joined").replace("{name}", message.agent || "") });
+    }
     var who = message.from === "user" ? t("you")
       : message.from === "agent" ? (message.agent || "") + " · " + t("agent") : t("assistant");
     var time = h("time", { datetime: new Date(message.ts).toISOString(), text: formatTime(message.ts) });
@@ -534,7 +564,25 @@
 
   function isOpen() { return !ui.panel.hidden; }
 
+  function setUnread(count) {
+    unread = count;
+    ui.badge.hidden = count === 0;
+    ui.badgeCount.textContent = count > 99 ? "99+" : String(count);
+    ui.badgeText.textContent = count ? " " + ui.badgeCount.textContent + " " + t("unread") : "";
+  }
+
+  function phoneLayout() { return !!(window.matchMedia && window.matchMedia(PHONE).matches); }
+
+  /** The panel's controls that take focus, in order (the focus trap's cycle). */
+  function focusables() {
+    return Array.prototype.filter.call(
+      ui.panel.querySelectorAll("button, textarea, a[href], [tabindex]:not([tabindex='-1'])"),
+      function (el) { return !el.disabled && !el.hidden && el.getClientRects().length > 0; });
+  }
+
   function openPanel(moveFocus) {
+    setUnread(0);
+    ui.panel.setAttribute("aria-modal", String(phoneLayout()));
     ui.panel.hidden = false;
     ui.launcher.hidden = true;
     ui.launcher.setAttribute("aria-expanded", "true");
@@ -552,7 +600,15 @@
   }
 
   ui.panel.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") { event.preventDefault(); closePanel(); }
+    if (event.key === "Escape") { event.preventDefault(); closePanel(); return; }
+    // Full screen on a phone: Tab cycles inside the panel (nothing else is visible to go to).
+    if (event.key !== "Tab" || !phoneLayout()) return;
+    var items = focusables();
+    if (!items.length) return;
+    var active = shadow.activeElement || document.activeElement;
+    var first = items[0], last = items[items.length - 1];
+    if (event.shiftKey && (active === first || items.indexOf(active) < 0)) { event.preventDefault(); last.focus(); }
+    else if (!event.shiftKey && (active === last || items.indexOf(active) < 0)) { event.preventDefault(); first.focus(); }
   });
 
   ui.input.addEventListener("keydown", function (event) {
@@ -562,7 +618,16 @@
       submitInput();
     }
   });
+  var typingSentAt = 0;
+  function tellTyping(typing) {
+    if (!socket || !sessionReady || !socket.connected) return;
+    var now = Date.now();
+    if (typing && now - typingSentAt < BORROWER_TYPING_RENEW_MS) return;
+    typingSentAt = typing ? now : 0;
+    socket.emit("user_typing", { typing: typing });
+  }
   ui.input.addEventListener("input", function () {
+    tellTyping(ui.input.value.trim().length > 0);
     ui.input.style.height = "auto";
     ui.input.style.height = Math.min(ui.input.scrollHeight + 2, 120) + "px";
   });
@@ -584,6 +649,8 @@
   var sessionReady = false;
   var offlineTimer = null;
   var typingTimer = null;
+  var typingAgent = null;  // the agent's name while an agent types; null: the assistant's dots
+  var paused = false;      // the assistant is paused for a person: no dots unless the agent types
 
   function showOffline(show) {
     clearTimeout(offlineTimer);
@@ -591,8 +658,10 @@
     offlineTimer = setTimeout(function () { ui.offline.hidden = false; }, OFFLINE_GRACE_MS);
   }
 
-  function showTyping(show) {
+  function showTyping(show, agentName) {
     clearTimeout(typingTimer);
+    typingAgent = show && agentName ? agentName : null;
+    ui.typingText.textContent = typingAgent ? t("agentTyping").replace("{name}", typingAgent) : t("typing");
     ui.typing.hidden = !show;
     if (show) typingTimer = setTimeout(function () { ui.typing.hidden = true; }, TYPING_TIMEOUT_MS);
   }
@@ -616,7 +685,8 @@
       message.status = "sent";
       delete message.payload;
       rerenderMessage(message);
-      showTyping(true);
+      typingSentAt = 0;
+      if (!paused) showTyping(true);
     });
     saveTranscript();
   }
@@ -631,7 +701,10 @@
     var message = normaliseIncoming(raw);
     if (!message) return;
     showTyping(false);
+    if (message.from === "agent" || message.from === "joined") paused = true;
+    else if (message.from === "bot") paused = false;  // the assistant speaks: a later state event says otherwise
     addMessage(message);
+    if (!isOpen()) setUnread(unread + 1);
   }
 
   function connect() {
@@ -672,6 +745,15 @@
       flushPending();
     });
     socket.on("bot_uttered", onBotUttered);
+    socket.on("conversation_state", function (state) {
+      paused = !!obj(state).paused;
+      if (paused && !typingAgent) showTyping(false);
+    });
+    socket.on("agent_typing", function (event) {
+      event = obj(event);
+      if (event.typing === true) showTyping(true, str(event.name).slice(0, 80) || t("agent"));
+      else if (typingAgent) showTyping(false);
+    });
     socket.on("disconnect", function (reason) {
       sessionReady = false;
       showTyping(false);

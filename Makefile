@@ -4,7 +4,7 @@ VENV := .venv
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse import bench-import simulate-followup
+.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse import bench-import simulate-followup bench-analytics
 
 run:            ## set up if needed, then run the assistant, action server and web apps
 	@bash scripts/run.sh
@@ -54,3 +54,6 @@ clean:          ## remove generated state (database, models); keeps .venv
 
 simulate-followup: ## 10,000 borrowers x 90 simulated days through the contact policy; the independent checker must find 0 violations
 	@$(VENV)/bin/python -m bench.simulate_followup --borrowers $(or $(BORROWERS),10000) --days $(or $(DAYS),90)
+
+bench-analytics: ## analytics API load time, cold and cached, on 1,000,000 generated tracker events (target < 1 s)
+	@$(VENV)/bin/python -m bench.analytics_load --events $(or $(EVENTS),1000000)

@@ -38,6 +38,7 @@ from bot.outreach.account_view import outreach_view
 from bot.outreach.facts import breathing_space_hold
 from bot.outreach.holds import AlreadyPaused, NotPaused, pause_outreach, record_breathing_space, resume_outreach
 from bot.storage import Database
+from channels.console.analytics import ConsoleAccess, analytics_router
 from channels.console.books import books_json, not_available
 from channels.console.outreach import outreach_json
 from channels.console.rasa_api import RasaConversations, RasaUnavailable
@@ -418,4 +419,6 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
             raise HTTPException(502, f"closed, but the bot is still paused: {exc}") from exc
         return {"ok": True}
 
+    router.include_router(analytics_router(ConsoleAccess(signed_in, page, sign_in_redirect, lambda: database().url,
+                                                         settings.tracker_store_url, SECURITY_HEADERS)))
     return router

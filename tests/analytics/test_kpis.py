@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from bot.analytics.queries import DayRange
+from bot.analytics.service import Analytics
 from bot.accounts.models import ContactOptOut
 from tests.analytics.dataset import FIRST, LAST, at
 
@@ -177,3 +178,17 @@ def test_ranges_are_checked(shared_analytics):
         analytics.report(DayRange(date(2025, 1, 1), date(2026, 11, 4)), "week")
     with pytest.raises(ValueError):
         analytics.report(WEEKS, "month")
+
+
+def test_before_rasa_wrote_anything_the_report_is_empty_and_rasas_file_is_not_created(desk, tmp_path):
+    missing = tmp_path / "no-tracker-yet.db"
+    service = Analytics(desk.url, f"sqlite:///{missing}")
+    try:
+        report = service.report(WEEKS, "week")
+    finally:
+        service.dispose()
+    assert records(report, "conversations") == [{"period": "2026-W45", "conversations": 0},
+                                                {"period": "2026-W46", "conversations": 0}]
+    # The application's own tables still count: opt-outs 1 and 2, as in the full desk.
+    assert [row["opt_outs"] for row in records(report, "contact_policy")] == [1, 2]
+    assert not missing.exists()

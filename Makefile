@@ -4,7 +4,7 @@ VENV := .venv
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse import bench-import bench-console simulate-followup simulate-followup-db risk-report bench-score
+.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse import bench-import bench-console simulate-followup simulate-followup-db risk-report bench-score bench-analytics
 
 run:            ## set up if needed, then run the assistant, action server and web apps
 	@bash scripts/run.sh
@@ -66,3 +66,6 @@ bench-score:    ## risk scoring benchmark: 100,000 generated loans in SQLite sco
 
 simulate-followup-db: ## the real planner and scheduler on SQLite, simulated clock (40 borrowers x 14 days by default); 0 violations
 	@$(VENV)/bin/python -m bench.simulate_followup_db --borrowers $(or $(BORROWERS),40) --days $(or $(DAYS),14) --seed $(or $(SEED),13)
+
+bench-analytics: ## analytics API load time, cold and cached, on 1,000,000 generated tracker events (target < 1 s)
+	@$(VENV)/bin/python -m bench.analytics_load --events $(or $(EVENTS),1000000)

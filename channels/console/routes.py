@@ -40,6 +40,7 @@ from bot.outreach.account_view import outreach_view
 from bot.outreach.facts import breathing_space_hold
 from bot.outreach.holds import AlreadyPaused, NotPaused, pause_outreach, record_breathing_space, resume_outreach
 from bot.storage import Database
+from channels.console.analytics import ConsoleAccess, analytics_router
 from channels.console.books import books_json, not_available
 from channels.console.desk_api import LANGUAGES, ConsoleDeps, desk_router, escalation_ref
 from channels.console.integration_api import integration_router
@@ -467,4 +468,6 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
 
     router.include_router(desk_router(deps))
     router.include_router(integration_router(deps))
+    router.include_router(analytics_router(ConsoleAccess(signed_in, page, sign_in_redirect, lambda: database().url,
+                                                         settings.tracker_store_url, SECURITY_HEADERS)))
     return router

@@ -22,6 +22,7 @@ from bot.accounts.models import Loan
 from bot.agreements.models import OfferRecord
 from bot.handoff.models import Escalation
 from bot.handoff.queue import EscalationQueue, summary_of
+from bot.risk.latest import latest_scores, score_json
 
 EXTERNAL = "/EXTERNAL"
 # Offer terms shown as rows, in this order; money rows carry the loan's currency.
@@ -145,4 +146,5 @@ def borrower_context(session: Session, escalation: Escalation, *, events: list[d
         "offers": [offer_json(o, currency or "") for o in offers if o.loan_reference == loan_ref or not loan_ref],
         "history": [{"ref": f"#{e.id}", "reason": e.reason, "outcome": e.outcome, "status": e.status,
                      "created_at": iso(e.created_at), "closed_at": iso(e.closed_at)} for e in history],
+        "risk": score_json(latest_scores(session, [loan_ref]).get(loan_ref)) if loan_ref else None,
     }

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot.accounts.models import Borrower, Loan
 
+from bot.risk.latest import latest_scores
 from bot.handoff.models import (
     AGENT, CLAIMED, CLOSED, SUPERVISOR, WAITING, Escalation, EscalationNote,
 )
@@ -157,12 +158,27 @@ class EscalationQueue:
 
     # -- listing -----------------------------------------------------------------
     def _ordered(self, *conditions):
-        return self.session.execute(
+        """Open before closed, most urgent priority first; within a priority the riskiest loan first (the
+        early-warning score, bot/risk), then the oldest. Loans never scored come after scored ones."""
+        rows = self.session.execute(
             select(Escalation).where(*conditions)
             .order_by(case((Escalation.status == CLOSED, 1), else_=0), Escalation.priority,
                       Escalation.created_at, Escalation.id)
             .limit(LIST_LIMIT)
         ).scalars().all()
+        risk = self.risk_of(rows)
+        return sorted(rows, key=lambda e: (e.status == CLOSED, e.priority, -risk.get(e.id, -1.0),
+                                           e.created_at, e.id))
+
+    def risk_of(self, escalations) -> dict[int, float]:
+        """Escalation id -> the newest risk probability of its verified loan."""
+        loans = {}
+        for escalation in escalations:
+            summary = summary_of(escalation)
+            if summary.get("verified") and summary.get("loan_ref"):
+                loans[escalation.id] = summary["loan_ref"]
+        scores = latest_scores(self.session, loans.values())
+        return {eid: scores[ref].probability for eid, ref in loans.items() if ref in scores}
 
     def search(self, view: str, username: str, wanted: QueueFilter, now: datetime) -> list[Escalation]:
         """The view ("waiting", "mine" or "all") narrowed by `wanted`, in queue order."""
@@ -204,7 +220,7 @@ class EscalationQueue:
         return or_(*matches), loan_refs
 
     def waiting(self) -> list[Escalation]:
-        """Unclaimed escalations, most urgent first, then oldest first."""
+        """Unclaimed escalations in queue order (priority, then risk, then age)."""
         return list(self._ordered(Escalation.status == WAITING))
 
     def mine(self, username: str) -> list[Escalation]:

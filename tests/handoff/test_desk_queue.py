@@ -143,3 +143,31 @@ def test_search_finds_number_loan_reference_name_and_words(database):
         assert ids(priority=2) == [other.id] and ids(reason="request_human") == [verified.id]
         assert ids(min_age_minutes=60) == [verified.id]  # the other is 59 minutes old
         assert ids(language="en") == []
+
+
+def test_within_a_priority_the_riskiest_verified_loan_comes_first(database):
+    """Queue order: priority, then the newest early-warning score of the verified loan, then age."""
+    import json as json_module
+    from datetime import datetime as dt
+
+    from bot.handoff.models import Escalation
+    from bot.handoff.queue import EscalationQueue
+    from bot.risk.models import RiskScore
+
+    def add(session, conversation, priority, created, loan=None):
+        summary = {"verified": True, "loan_ref": loan} if loan else {}
+        session.add(Escalation(conversation_id=conversation, reason="request_human", priority=priority,
+                               summary=json_module.dumps(summary), status="waiting", created_at=created))
+
+    with database.unit_of_work() as session:
+        add(session, "c-old-unscored", 3, dt(2026, 12, 1, 8, 0))
+        add(session, "c-low-risk", 3, dt(2026, 12, 1, 8, 5), "HCF-1")
+        add(session, "c-high-risk", 3, dt(2026, 12, 1, 8, 10), "HCF-2")
+        add(session, "c-urgent", 1, dt(2026, 12, 1, 9, 0))
+        for loan, probability, at in (("HCF-1", 0.05, dt(2026, 12, 1)), ("HCF-2", 0.02, dt(2026, 11, 1)),
+                                      ("HCF-2", 0.41, dt(2026, 12, 1))):  # HCF-2's newest score is 0.41
+            session.add(RiskScore(loan_reference=loan, scored_at=at, model_version="t", probability=probability,
+                                  band="high" if probability > 0.3 else "low", reasons="[]"))
+    with database.unit_of_work() as session:
+        order = [e.conversation_id for e in EscalationQueue(session).waiting()]
+    assert order == ["c-urgent", "c-high-risk", "c-low-risk", "c-old-unscored"]

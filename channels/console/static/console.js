@@ -583,6 +583,16 @@
       fact(facts, t("facts_income"), c.income ? money(c.income) : money(slots.monthly_income || s.monthly_income, currency), "money");
       fact(facts, t("facts_costs"), c.costs ? money(c.costs) : money(slots.monthly_costs || s.monthly_costs, currency), "money");
       fact(facts, t("facts_surplus"), c.surplus ? money(c.surplus) : null, "money");
+      if (c.risk) {
+        var reasons = el("ul", null, "risk-reasons");
+        (c.risk.reasons || []).forEach(function (reason) {
+          reasons.appendChild(el("li", I.language === "zh" ? reason.zh : reason.en));
+        });
+        fact(facts, t("facts_risk"), [
+          el("span", t("risk_" + c.risk.band) + " (" + Math.round(c.risk.probability * 100) + "%)", "risk risk-" + c.risk.band),
+          reasons,
+          el("span", t("risk_model", { v: c.risk.model_version }), "minor")]);
+      }
       fact(facts, t("facts_bot"), t(data.paused === null || data.paused === undefined ? "bot_unknown"
         : data.paused ? "bot_paused" : "bot_answering"));
       if (data.satisfaction) { fact(facts, t("facts_satisfaction"), t("satisfaction_of", { n: data.satisfaction })); }

@@ -86,6 +86,10 @@ def render_svg(table: Table, language: str = "en") -> bytes:
             if kinds.get(chart.series[0]) == "rate":
                 axes.yaxis.set_major_formatter(PercentFormatter(1.0))
                 axes.set_ylim(0, 1.05)
+            else:
+                # Counts and durations never go below zero; an all-zero range shows 0..1, not -0.04..0.04.
+                top = max((max(ys) for ys in series.values() if ys), default=0)
+                axes.set_ylim(0, top * 1.1 if top > 0 else 1)
             axes.set_title(title, fontsize=11)
             axes.grid(axis="y", alpha=0.3)
             if series:

@@ -504,3 +504,26 @@ def test_a_supervisor_creates_a_key_sees_it_once_revokes_it_and_archives_a_canne
     page.locator("#canned-admin-list tr", has_text="/" + shortcut).wait_for(state="detached")
     assert page.evaluate("window.__pwned") is None
     page.context.close()
+
+
+def test_a_supervisor_reaches_analytics_and_every_chart_is_an_svg_beside_its_table(browser, desk):
+    desk.escalate(said=["I want a person"], reason="request_human")
+    page = signed_in(browser, desk, "sue")
+    page.click("a.top-link")
+    page.wait_for_url(f"{desk.url}/console/analytics")
+    charts = page.locator("img.kpi-chart")
+    assert charts.count() >= 5
+    for index in range(charts.count()):
+        source = charts.nth(index).get_attribute("src")
+        answer = page.request.get(desk.url + source)
+        assert answer.status == 200 and answer.headers["content-type"].startswith("image/svg+xml"), source
+        assert b"<svg" in answer.body()
+    assert page.locator("a.csv").count() >= charts.count()  # every table has its CSV; some have no chart
+    assert page.locator("table").count() >= charts.count()
+    page.screenshot(path=str(IMAGES / "console-analytics.png"))
+    # Agents have no link and no page.
+    agent = signed_in(browser, desk, "kim")
+    assert agent.locator("a.top-link").count() == 0
+    assert agent.request.get(f"{desk.url}/console/analytics").status == 403
+    agent.context.close()
+    page.context.close()

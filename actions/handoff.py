@@ -33,7 +33,7 @@ from bot.language import format_date, format_money
 log = logging.getLogger(__name__)
 
 # Slots the negotiation fills; copied into the summary as they are when present.
-CONTEXT_SLOTS = ("hardship_cause", "monthly_income", "monthly_costs", "offers_made")
+CONTEXT_SLOTS = ("hardship_cause", "hardship_temporary", "monthly_income", "monthly_costs", "offers_made")
 LAST_MESSAGES = 5
 
 

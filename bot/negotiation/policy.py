@@ -177,6 +177,10 @@ class OutreachRules:
     default_jurisdiction: str
     served_time_zones: tuple[str, ...]    # unknown time zone: only hours quiet in none of these
     jurisdictions: dict[str, JurisdictionRules]
+    # A check-in to a borrower not yet late whose early-warning score (bot/risk) is at least this, at most
+    # once per `risk_checkin_every_days`; 1 turns it off.
+    risk_checkin_min_probability: Decimal = Decimal("1")
+    risk_checkin_every_days: int = 30
 
     def jurisdiction(self, code: str | None) -> JurisdictionRules:
         return self.jurisdictions.get(code or self.default_jurisdiction, self.jurisdictions[self.default_jurisdiction])
@@ -329,7 +333,9 @@ def _outreach_rules(section: "_Section") -> OutreachRules:
         reengage_after_hours=section.integer("reengage_after_hours", 1, 24 * 30),
         max_per_day=section.integer("max_per_day", 1, 10),
         max_per_7_days=section.integer("max_per_7_days", 1, 30),
-        default_jurisdiction=default, served_time_zones=zones, jurisdictions=jurisdictions)
+        default_jurisdiction=default, served_time_zones=zones, jurisdictions=jurisdictions,
+        risk_checkin_min_probability=section.share("risk_checkin_min_probability"),
+        risk_checkin_every_days=section.integer("risk_checkin_every_days", 7, 365))
 
 
 def _desk_rules(section: "_Section") -> DeskRules:

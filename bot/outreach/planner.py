@@ -17,18 +17,20 @@ from decimal import Decimal
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.accounts.models import Borrower, Loan
 from bot.agreements.models import Agreement, OfferRecord, PromiseToPay
-from bot.lifecycle.models import PlanStanding
+from bot.lifecycle.models import LoanDayStatus, PlanStanding
 from bot.negotiation.policy import OutreachRules, Policy
 from bot.outreach.links import bound_chats
 from bot.outreach.models import (
-    DROPPED, INSTALMENT_REMINDER, MISSED_INSTALMENT, MISSED_PROMISE, PROMISE_REMINDER, REENGAGEMENT, SCHEDULED,
-    Contact,
+    DROPPED, INSTALMENT_REMINDER, MISSED_INSTALMENT, MISSED_PROMISE, PROMISE_REMINDER, REENGAGEMENT, RISK_CHECKIN,
+    SCHEDULED, Contact,
 )
+from bot.risk.latest import latest_scores
+from bot.risk.models import RiskScore
 from bot.outreach.rules import zone_of
 from bot.verification.models import VerifiedSession
 
@@ -64,6 +66,7 @@ def plan_contacts(session: Session, policy: Policy | OutreachRules, now: datetim
     planner.promises()
     planner.plans()
     planner.reengagements()
+    planner.risk_checkins()
     return planner.created
 
 
@@ -157,8 +160,15 @@ class _Planner:
         agreement_refs = {part for row, (kind, part, _) in scheduled if kind == "agreement"}
         promises = {p.id: p for p in self._rows(PromiseToPay, PromiseToPay.id, promise_ids)}
         plans = {a.reference: (a, st) for a, st in self._plan_rows(agreement_refs)}
+        checked_in = sorted({part for row, (kind, part, _) in scheduled if kind == "loan"})
+        settled_otherwise = set()
+        for start in range(0, len(checked_in), KEY_BATCH):
+            batch = checked_in[start:start + KEY_BATCH]
+            settled_otherwise |= self._busy_loans(batch) | _late_loans(self.session, batch)
         gone = []
         for row, (kind, part, number) in scheduled:
+            if kind == "loan" and row.reason == RISK_CHECKIN and part in settled_otherwise:
+                gone.append(row.id)  # late now, or a promise or plan under way: their own messages take over
             # A subject whose promise or plan is not in the books is left alone (nothing says it went away).
             if kind == "promise" and part in promises:
                 if self._promise_contact_gone(promises[part], row.reason):
@@ -337,6 +347,61 @@ class _Planner:
         return False
 
 
+    # --- early-warning check-ins -------------------------------------------------------------------
+    def risk_checkins(self) -> None:
+        """A check-in to a borrower not yet late whose newest risk score is high: once per period, at the
+        reminder hour, and only with nothing else under way (no open promise, no live plan)."""
+        threshold = float(self.rules.risk_checkin_min_probability)
+        if threshold >= 1:
+            return
+        fresh = self.now - timedelta(days=2)  # a score from a scoring run that stopped long ago is not acted on
+        loans = sorted(reference for reference, score in latest_scores(self.session, self.session.execute(
+            select(RiskScore.loan_reference).where(RiskScore.scored_at >= fresh).distinct()).scalars()).items()
+            if score.probability >= threshold and score.scored_at >= fresh)
+        if not loans:
+            return
+        busy, late = set(), set()
+        for start in range(0, len(loans), KEY_BATCH):
+            batch = loans[start:start + KEY_BATCH]
+            busy |= self._busy_loans(batch)
+            late |= _late_loans(self.session, batch)
+        period = (self.now.date() - date(1970, 1, 1)).days // self.rules.risk_checkin_every_days
+        self.prefetch_keys(loans)
+        for reference in loans:
+            if reference in busy or reference in late:
+                continue
+            target = self.target(reference)
+            if target is None:
+                continue
+            today = self.now.replace(tzinfo=timezone.utc).astimezone(target.planning_zone).date()
+            due_at = local_moment(today, self.rules, target.planning_zone)
+            if due_at < self.now:
+                due_at = local_moment(today + timedelta(days=1), self.rules, target.planning_zone)
+            self.schedule(key=f"risk:{reference}:{period}", loan_reference=reference, reason=RISK_CHECKIN,
+                          subject=f"loan:{reference}", due_at=due_at, target=target)
+
+
+    def _busy_loans(self, references: list[str]) -> set[str]:
+        """Loans with an open promise or a live plan (their reminders already speak to the borrower)."""
+        busy = set(self.session.execute(select(PromiseToPay.loan_reference).where(
+            PromiseToPay.status == "open", PromiseToPay.loan_reference.in_(references))).scalars())
+        busy |= set(self.session.execute(
+            select(Agreement.loan_reference).outerjoin(PlanStanding, PlanStanding.agreement_id == Agreement.id)
+            .where(Agreement.loan_reference.in_(references),
+                   or_(PlanStanding.id.is_(None), PlanStanding.state.in_(LIVE_PLAN_STATES)))).scalars())
+        return busy
+
+
+def _late_loans(session: Session, references: list[str]) -> set[str]:
+    """Loans whose newest day status (reconciliation's snapshot) shows days past due."""
+    newest = (select(LoanDayStatus.loan_id, func.max(LoanDayStatus.as_of).label("as_of"))
+              .group_by(LoanDayStatus.loan_id).subquery())
+    return set(session.execute(
+        select(Loan.reference).join(LoanDayStatus, LoanDayStatus.loan_id == Loan.id)
+        .join(newest, (newest.c.loan_id == LoanDayStatus.loan_id) & (newest.c.as_of == LoanDayStatus.as_of))
+        .where(Loan.reference.in_(references), LoanDayStatus.days_past_due > 0)).scalars())
+
+
 def _schedule(agreement: Agreement) -> list[dict]:
     rows = json.loads(agreement.terms_json).get("terms", {}).get("schedule") or []
     return sorted(rows, key=lambda row: int(row["number"]))
@@ -349,6 +414,8 @@ def _subject_parts(subject: str) -> tuple[str | None, object, int | None]:
         return "promise", int(parts[1]), None
     if len(parts) == 3 and parts[0] == "agreement" and parts[2].isdigit():
         return "agreement", parts[1], int(parts[2])
+    if len(parts) == 2 and parts[0] == "loan" and parts[1]:
+        return "loan", parts[1], None
     return None, None, None
 
 

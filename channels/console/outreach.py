@@ -17,7 +17,8 @@ REASONS = {"promise_reminder": "Reminder: promise due",
            "instalment_reminder": "Reminder: instalment due",
            "missed_promise": "Follow-up: missed promise",
            "missed_instalment": "Follow-up: missed instalment",
-           "reengagement": "Re-engagement: unfinished talk"}
+           "reengagement": "Re-engagement: unfinished talk",
+           "risk_checkin": "Check-in: early-warning risk"}
 CHANNELS = {"telegram": "Telegram", "socketio": "Web chat"}
 RULES = {"opted_out": "the borrower opted out of this channel",
          "not_own_chat": "not the verified borrower's own chat",

@@ -193,3 +193,43 @@ def test_no_proactive_chat_means_no_contact(database):
         borrower_with_chat(session, "HCF-1001", channel="rest")
         promise(session, "HCF-1001", date(2026, 11, 30))
         assert plan_contacts(session, POLICY, NOW) == 0
+
+
+def risk_score(session, reference: str, probability: float, at: datetime) -> None:
+    from bot.risk.models import RiskScore
+    session.add(RiskScore(loan_reference=reference, scored_at=at, model_version="t", probability=probability,
+                          band="high" if probability >= 0.3 else "low", reasons="[]"))
+
+
+def test_a_high_risk_borrower_not_yet_late_gets_one_check_in_per_period(database):
+    from bot.lifecycle.models import LoanDayStatus
+    from bot.accounts.models import Loan
+    from bot.outreach.models import RISK_CHECKIN
+
+    with database.unit_of_work() as session:
+        for reference in ("HCF-1001", "HCF-1002", "HCF-1003", "HCF-1004"):
+            borrower_with_chat(session, reference)
+        risk_score(session, "HCF-1001", 0.45, NOW - timedelta(hours=3))   # high, current: checked in
+        risk_score(session, "HCF-1002", 0.12, NOW - timedelta(hours=3))   # low: no
+        risk_score(session, "HCF-1003", 0.45, NOW - timedelta(hours=3))   # high but already late: no
+        loan_3 = session.execute(select(Loan).where(Loan.reference == "HCF-1003")).scalar_one()
+        session.add(LoanDayStatus(loan_id=loan_3.id, as_of=NOW.date(), arrears=Decimal("100.00"), days_past_due=4))
+        risk_score(session, "HCF-1004", 0.45, NOW - timedelta(days=5))    # a stale score: not acted on
+        plan_contacts(session, POLICY, NOW)
+        plan_contacts(session, POLICY, NOW + timedelta(days=3))            # same period: nothing new
+    checkins = [c for c in contacts(database) if c.reason == RISK_CHECKIN]
+    assert [(c.loan_reference, c.subject, c.due_at) for c in checkins] == [
+        ("HCF-1001", "loan:HCF-1001", datetime(2026, 11, 21, 2, 0))]  # 10:00 in Shanghai that day
+
+
+def test_a_check_in_is_dropped_once_the_borrower_makes_a_promise(database):
+    from bot.outreach.models import RISK_CHECKIN
+
+    with database.unit_of_work() as session:
+        borrower_with_chat(session, "HCF-1001")
+        risk_score(session, "HCF-1001", 0.45, NOW - timedelta(hours=3))
+        plan_contacts(session, POLICY, NOW)
+        promise(session, "HCF-1001", date(2026, 11, 30))
+        plan_contacts(session, POLICY, NOW + timedelta(minutes=5))
+    [checkin] = [c for c in contacts(database) if c.reason == RISK_CHECKIN]
+    assert (checkin.status, checkin.outcome) == (DROPPED, NO_LONGER_DUE)

@@ -347,7 +347,9 @@ def _desk_rules(section: "_Section") -> DeskRules:
     days = section._value("open_days")
     if not isinstance(days, list) or not days or not all(d in WEEKDAYS for d in days):
         raise section._fail("open_days", days, f"must be a non-empty list of {', '.join(WEEKDAYS)}")
-    opens, closes = section.clock("opens"), section.clock("closes")
+    opens = section.clock("opens")
+    # "24:00" closes at the end of the day (a desk staffed around the clock: opens "00:00", closes "24:00").
+    closes = time.max if section._value("closes") == "24:00" else section.clock("closes")
     if closes <= opens:
         raise section._fail("closes", closes.strftime("%H:%M"), "must be later than opens (same day)")
     targets = section.section("first_reply_minutes")

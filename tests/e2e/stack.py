@@ -35,10 +35,10 @@ def desk_always_open(policy):
 
 
 def always_open_policy_file(path: Path) -> Path:
-    """policy.yml with the desk open every day 00:00-23:59 (UTC), for the servers a stack starts."""
+    """policy.yml with the desk open every day around the clock, for the servers a stack starts."""
     policy = yaml.safe_load((PROJECT_ROOT / "policy.yml").read_text())
     policy["desk"].update(time_zone="UTC", open_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                          opens="00:00", closes="23:59")
+                          opens="00:00", closes="24:00")
     path.write_text(yaml.safe_dump(policy, allow_unicode=True))
     return path
 

@@ -184,3 +184,13 @@ def test_desk_closing_before_opening_is_refused():
     data["desk"]["closes"] = "08:00"
     with pytest.raises(PolicyError, match="desk.closes"):
         policy_from_mapping(data)
+
+
+def test_a_desk_staffed_around_the_clock_closes_at_24_00():
+    from datetime import datetime
+    import yaml
+    data = yaml.safe_load(POLICY_FILE.read_text())
+    data["desk"].update(open_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], opens="00:00", closes="24:00")
+    desk = policy_from_mapping(data).desk
+    assert desk.is_open(datetime(2026, 12, 1, 15, 59, 59))  # 23:59:59 in Shanghai
+    assert desk.is_open(datetime(2026, 12, 1, 16, 0))       # midnight

@@ -2,7 +2,7 @@
 
 Rows are grouped by UTC day (and by whatever else the family is broken down by); `kpis` rolls days
 into weeks and turns sums into rates. Every statement is SQLAlchemy Core over the application's
-tables plus Rasa's `events` table (schema `tracker`, see `service` for how it is attached), and runs
+tables plus the conversation facts folded from Rasa's tracker store (`facts`), and runs
 unchanged on SQLite and PostgreSQL.
 """
 from __future__ import annotations
@@ -15,16 +15,17 @@ from sqlalchemy.engine import Connection
 
 from bot.accounts.models import ContactOptOut
 from bot.agreements.models import Agreement, OfferRecord, PromiseToPay
-from bot.analytics.sql import EVENTS, day_of, json_text, seconds_between, unix_day
+from bot.analytics.facts import REPEAT_WINDOW_SECONDS
+from bot.analytics.models import ConversationFacts, LanguageSlot
+from bot.analytics.sql import day_of, json_text, seconds_between, unix_day
 from bot.handoff.models import Escalation
 from bot.lifecycle.models import LoanDayStatus
 from bot.outreach.models import ATTEMPT_REFUSED, ContactAttempt
 from bot.verification.models import VerifiedSession
 
 UNKNOWN = "unknown"
-SESSION_STARTED = "session_started"
-RETURN_AFTER_SECONDS = 60          # a session_started this soon after the start is the same visit
-REPEAT_WINDOW_SECONDS = 7 * 86400  # repeat contact: the borrower is back within 7 days
+FACTS = ConversationFacts.__table__
+LANGUAGE_SLOTS = LanguageSlot.__table__
 SETTLED = ("kept", "partly_kept", "broken")
 DPD_BUCKETS = ("current", "1-29", "30-59", "60-89", "90+")
 
@@ -63,21 +64,15 @@ def _flag(condition) -> sa.sql.ColumnElement:
 
 
 def _conversation_language(conversation_id) -> sa.sql.ColumnElement:
-    """The conversation's latest `language` slot value (one index lookup by sender_id)."""
-    slot = EVENTS.alias("language_slot")
-    return sa.func.coalesce(
-        sa.select(json_text(slot.c.data, "value"))
-        .where(slot.c.sender_id == conversation_id, slot.c.type_name == "slot", slot.c.action_name == "language")
-        .order_by(slot.c.id.desc()).limit(1).scalar_subquery(), UNKNOWN)
+    """The conversation's latest `language` slot value (its facts row, by primary key)."""
+    return sa.func.coalesce(sa.select(FACTS.c.language).where(FACTS.c.conversation_id == conversation_id)
+                            .scalar_subquery(), UNKNOWN)
 
 
 def _conversation_channel(conversation_id) -> sa.sql.ColumnElement:
-    """The input channel of the conversation's first borrower message."""
-    message = EVENTS.alias("first_message")
-    return sa.func.coalesce(
-        sa.select(json_text(message.c.data, "input_channel"))
-        .where(message.c.sender_id == conversation_id, message.c.type_name == "user")
-        .order_by(message.c.id).limit(1).scalar_subquery(), UNKNOWN)
+    """The input channel of the conversation's first borrower message (its facts row, by primary key)."""
+    return sa.func.coalesce(sa.select(FACTS.c.channel).where(FACTS.c.conversation_id == conversation_id)
+                            .scalar_subquery(), UNKNOWN)
 
 
 # The conversations started in the range, worked out once per report into a temporary table (it lives
@@ -95,62 +90,33 @@ STARTED = sa.Table(
 
 
 def collect_started_conversations(connection: Connection, days: DayRange) -> int:
-    """Fill STARTED for the range; returns how many conversations started in it.
+    """Fill STARTED for the range from `conversation_facts` (kept current by `facts.catch_up`); returns how
+    many conversations started in it.
 
     A conversation starts with its first `session_started` event (Rasa writes one before anything else a
-    conversation says, and one more each time the borrower comes back after the session expired). The
-    steps keep to what Rasa's table is indexed by (sender_id, and id, which is in that index):
-      1. `session_started` events in the range with no earlier `session_started` of the same conversation;
-      2. over those conversations' events up to 7 days after the range: the latest language slot, the
-         first borrower message, and whether a later session started within 7 days (the borrower came back);
-      3. the language and channel read from those two events' JSON, by id."""
+    conversation says, and one more each time the borrower comes back after the session expired). Its
+    language is the latest `language` slot set from the range's start to 7 days after its end, its channel
+    that of its first borrower message if sent in that window, and it came back if another session started
+    more than 60 s and at most 7 days after its start."""
     STARTED.drop(connection, checkfirst=True)
     STARTED.create(connection)
-    # The events that can matter, in one sequential pass over the table (Rasa indexes only sender_id):
-    # from the range's start to 7 days after its end, session starts, borrower messages, language slots.
-    # Materialized, so the steps below join a small set instead of walking the sender index per event.
-    window = (
-        sa.select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp)
-        .where(EVENTS.c.timestamp >= days.unix_since, EVENTS.c.timestamp < days.unix_until + REPEAT_WINDOW_SECONDS,
-               sa.or_(EVENTS.c.type_name.in_((SESSION_STARTED, "user")),
-                      sa.and_(EVENTS.c.type_name == "slot", EVENTS.c.action_name == "language")))
-        .cte("window_events").prefix_with("MATERIALIZED"))
-    earlier = EVENTS.alias("earlier_session")
-    firsts = (
-        sa.select(window.c.sender_id.label("conversation_id"), window.c.timestamp.label("started"))
-        .where(window.c.type_name == SESSION_STARTED, window.c.timestamp < days.unix_until,
-               ~sa.exists().where(earlier.c.sender_id == window.c.sender_id, earlier.c.id < window.c.id,
-                                  earlier.c.type_name == SESSION_STARTED))
-        .cte("firsts").prefix_with("MATERIALIZED"))
-    event = window.alias("event")
-    is_language = event.c.type_name == "slot"
-    came_back = sa.and_(event.c.type_name == SESSION_STARTED,
-                        event.c.timestamp > firsts.c.started + RETURN_AFTER_SECONDS,
-                        event.c.timestamp <= firsts.c.started + REPEAT_WINDOW_SECONDS)
-    facts = (
-        sa.select(firsts.c.conversation_id, firsts.c.started,
-                  sa.func.max(sa.case((is_language, event.c.id))).label("language_event"),
-                  sa.func.min(sa.case((event.c.type_name == "user", event.c.id))).label("first_message"),
-                  sa.func.max(_flag(came_back)).label("returned"))
-        .select_from(firsts.join(event, event.c.sender_id == firsts.c.conversation_id))
-        .group_by(firsts.c.conversation_id, firsts.c.started)
-        .subquery("facts"))
-    language_slot = EVENTS.alias("language_slot")
-    message = EVENTS.alias("first_message")
-    language = sa.select(json_text(language_slot.c.data, "value")).where(
-        language_slot.c.id == facts.c.language_event).scalar_subquery()
-    channel = sa.select(json_text(message.c.data, "input_channel")).where(
-        message.c.id == facts.c.first_message).scalar_subquery()
-    rows = sa.select(facts.c.conversation_id, facts.c.started, unix_day(facts.c.started),
-                     sa.func.coalesce(language, UNKNOWN), sa.func.coalesce(channel, UNKNOWN), facts.c.returned)
+    window_end = days.unix_until + REPEAT_WINDOW_SECONDS
+    in_window = sa.and_(FACTS.c.language_at >= days.unix_since, FACTS.c.language_at < window_end)
+    # The latest language slot is nearly always in the window: only the others look further.
+    language = sa.case((in_window, FACTS.c.language), (FACTS.c.language_event_id.is_(None), None), else_=(
+        sa.select(LANGUAGE_SLOTS.c.value)
+        .where(LANGUAGE_SLOTS.c.conversation_id == FACTS.c.conversation_id,
+               LANGUAGE_SLOTS.c.set_at >= days.unix_since, LANGUAGE_SLOTS.c.set_at < window_end)
+        .order_by(LANGUAGE_SLOTS.c.event_id.desc()).limit(1).scalar_subquery()))
+    message_in_window = sa.and_(FACTS.c.first_message_at >= days.unix_since, FACTS.c.first_message_at < window_end)
+    channel = sa.case((message_in_window, FACTS.c.channel))
+    rows = (sa.select(FACTS.c.conversation_id, FACTS.c.started_at, unix_day(FACTS.c.started_at),
+                      sa.func.coalesce(language, UNKNOWN), sa.func.coalesce(channel, UNKNOWN),
+                      _flag(FACTS.c.returned))
+            .where(FACTS.c.started_at >= days.unix_since, FACTS.c.started_at < days.unix_until))
     connection.execute(STARTED.insert().from_select(
         ["conversation_id", "started", "day", "language", "channel", "returned"], rows))
     return connection.execute(sa.select(sa.func.count()).select_from(STARTED)).scalar_one()
-
-
-def _conversations_in(column) -> sa.sql.Subquery:
-    """The distinct conversation ids of a table, joined once (SQLite indexes the result on the fly)."""
-    return sa.select(column.label("conversation_id")).distinct().subquery()
 
 
 def conversation_outcomes(connection: Connection) -> list[dict]:
@@ -158,28 +124,27 @@ def conversation_outcomes(connection: Connection) -> list[dict]:
     started = STARTED
     cid = started.c.conversation_id
     # verified_sessions and escalations are indexed by conversation: one probe per conversation. Promises
-    # and agreements are not: their conversation ids are gathered once and joined.
-    verified = sa.exists().where(VerifiedSession.conversation_id == cid)
-    contained = ~sa.exists().where(Escalation.conversation_id == cid)
-    promised_ids = _conversations_in(PromiseToPay.conversation_id)
-    agreed_ids = _conversations_in(Agreement.conversation_id)
-    promised = promised_ids.c.conversation_id.isnot(None)
-    agreed = agreed_ids.c.conversation_id.isnot(None)
-    returned = started.c.returned == 1
+    # and agreements are not: their conversation ids are gathered once (a hashed or indexed IN list). Each
+    # flag is worked out once per conversation (a materialized step), not once per sum that uses it.
+    flags = (
+        sa.select(started.c.day, started.c.language, started.c.channel, started.c.returned,
+                  _flag(sa.exists().where(VerifiedSession.conversation_id == cid)).label("verified"),
+                  _flag(~sa.exists().where(Escalation.conversation_id == cid)).label("contained"),
+                  _flag(cid.in_(sa.select(PromiseToPay.conversation_id))).label("promised"),
+                  _flag(cid.in_(sa.select(Agreement.conversation_id))).label("agreed"))
+        .cte("outcome_flags").prefix_with("MATERIALIZED"))
+    verified, contained, returned = flags.c.verified == 1, flags.c.contained == 1, flags.c.returned == 1
     statement = (
-        sa.select(started.c.day, started.c.language, started.c.channel,
+        sa.select(flags.c.day, flags.c.language, flags.c.channel,
                   sa.func.count().label("conversations"),
-                  sa.func.sum(_flag(verified)).label("verified"),
-                  sa.func.sum(_flag(contained)).label("contained"),
-                  sa.func.sum(_flag(returned)).label("returned"),
+                  sa.func.sum(flags.c.verified).label("verified"),
+                  sa.func.sum(flags.c.contained).label("contained"),
+                  sa.func.sum(flags.c.returned).label("returned"),
                   sa.func.sum(_flag(sa.and_(contained, returned))).label("contained_returned"),
-                  sa.func.sum(_flag(sa.and_(verified, promised))).label("promised"),
-                  sa.func.sum(_flag(sa.and_(verified, agreed))).label("agreed"))
-        .select_from(started
-                     .outerjoin(promised_ids, promised_ids.c.conversation_id == cid)
-                     .outerjoin(agreed_ids, agreed_ids.c.conversation_id == cid))
-        .group_by(started.c.day, started.c.language, started.c.channel)
-        .order_by(started.c.day, started.c.language, started.c.channel))
+                  sa.func.sum(_flag(sa.and_(verified, flags.c.promised == 1))).label("promised"),
+                  sa.func.sum(_flag(sa.and_(verified, flags.c.agreed == 1))).label("agreed"))
+        .group_by(flags.c.day, flags.c.language, flags.c.channel)
+        .order_by(flags.c.day, flags.c.language, flags.c.channel))
     return [dict(row._mapping) for row in connection.execute(statement)]
 
 

@@ -1,5 +1,6 @@
-"""The analytics engine: one read connection that sees the application tables and Rasa's `events`
-table together, the data version that says when figures may have changed, and a per-range cache.
+"""The analytics engine: one connection that sees the application tables and Rasa's `events` table
+together, the catch-up of the conversation facts before each report, the data version that says when
+figures may have changed, and a per-range cache.
 
 SQLite: the tracker store is another file, ATTACHed read-only as schema `tracker` (a missing file is
 an empty in-memory stand-in, so the page works before Rasa wrote anything and never creates Rasa's
@@ -18,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 from bot.accounts.models import ContactOptOut
 from bot.agreements.models import Agreement, OfferRecord, PromiseToPay
-from bot.analytics import kpis, queries
+from bot.analytics import facts, kpis, queries
 from bot.analytics.kpis import Table
 from bot.analytics.queries import DayRange
 from bot.analytics.sql import EVENTS, TRACKER_SCHEMA
@@ -133,6 +134,7 @@ class Analytics:
         self._cache: OrderedDict[tuple, Report] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self._catching_up = threading.Lock()  # one catch-up at a time in this process (the cursor row locks across)
         self.computed = 0  # reports built from the database (the rest came from the cache)
 
     def _connect(self) -> Connection:
@@ -145,6 +147,7 @@ class Analytics:
             raise ValueError(f"grain is one of {', '.join(kpis.GRAINS)}")
         if (days.last - days.first).days + 1 > MAX_DAYS:
             raise ValueError(f"a range covers at most {MAX_DAYS} days")
+        self.catch_up()
         with self._connect() as connection:
             version = data_version(connection)
             key = (days.first, days.last, grain, version)
@@ -159,7 +162,10 @@ class Analytics:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return report
-
+    def catch_up(self) -> int:
+        """Fold the tracker events added since the last report into the conversation facts (see `facts`)."""
+        with self._catching_up, self._connect() as connection:
+            return facts.catch_up(connection)
 
     def dispose(self) -> None:
         if self._engine is not None:

@@ -13,6 +13,7 @@ import bot.agreements.models  # noqa: F401
 import bot.lifecycle.models  # noqa: F401
 import bot.outreach.models  # noqa: F401
 import bot.risk.models  # noqa: F401
+import bot.analytics.models  # noqa: F401
 from bot.storage.base import Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

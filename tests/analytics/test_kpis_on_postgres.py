@@ -5,7 +5,8 @@ import pytest
 
 from bot.analytics.queries import DayRange
 from bot.analytics.service import Analytics
-from tests.analytics.dataset import FIRST, LAST, write_books, write_tracker
+from bot.analytics.sql import EVENTS
+from tests.analytics.dataset import FIRST, LAST, _conversation, at, write_books, write_tracker
 from tests.integration.conftest import pg_database, postgres_url  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.slow
@@ -19,8 +20,18 @@ def test_every_kpi_family_gives_the_hand_worked_figures_on_postgres(pg_database)
     analytics = Analytics(pg_database.url, pg_database.url)
     try:
         report = analytics.report(DayRange(FIRST, LAST), "week")
+        # A conversation started after that report (W46, socketio) is in the next one; nothing is counted twice.
+        with pg_database.engine.begin() as connection:
+            connection.execution_options(schema_translate_map={"tracker": None}).execute(
+                EVENTS.insert(), [{"intent_name": None, "action_name": None, **row}
+                                  for row in _conversation("c7", at(11, 10, 8), "en", "socketio")])
+        later = analytics.report(DayRange(FIRST, LAST), "week")
+        assert analytics.catch_up() == 0
     finally:
         analytics.dispose()
+    assert later.table("conversations").rows == [("2026-W45", 3), ("2026-W46", 2)]
+    assert later.table("containment").rows == [("2026-W45", 3, 2, 0.6667, 1, 0.3333, 0.5),
+                                               ("2026-W46", 2, 1, 0.5, 0, 0.0, 0.0)]
 
     def rows(key: str) -> list[tuple]:
         return report.table(key).rows

@@ -26,6 +26,7 @@ from bot.agreements.models import Agreement, OfferRecord, PromiseToPay
 from bot.handoff.models import CLOSED, Escalation, EscalationNote
 from bot.language.references import parse_loan_ref
 from bot.lifecycle.models import AccountEvent, PlanStanding
+from bot.analytics.models import ConversationFacts, LanguageSlot
 from bot.outreach.models import CLAIMED, DROPPED, SCHEDULED, ChatLink, Contact, ContactAttempt, OutreachHold
 from bot.privacy.minimal import (
     ERASED_ON_REQUEST, ERASED_TEXT, erased_acceptance, erased_name, is_erased_name, is_pseudonym,
@@ -136,6 +137,7 @@ def forget(database: Database, tracker: TrackerEvents, reference: str, *, now: d
     report.erased("scheduled follow-up messages, dropped", counts["contacts_dropped"])
     report.erased("outreach pause notes", counts["outreach_notes"])
     report.erased("chat deep links (the chat is no longer theirs for follow-up)", counts["chat_links"])
+    report.erased("analytics facts of these conversations", counts["analytics_rows"])
 
     erased_anything = report.erased_anything
     with database.unit_of_work() as session:
@@ -158,7 +160,7 @@ def _erase_in_app_database(session: Session, borrower: Borrower, references: lis
                            now: datetime) -> dict[str, int]:
     counts = dict.fromkeys(("borrower", "agreements", "opt_out_texts", "summaries", "notes", "widget_sessions",
                             "pseudonymised", "closed", "shared", "contacts_dropped", "outreach_notes",
-                            "chat_links"), 0)
+                            "chat_links", "analytics_rows"), 0)
     if not (is_erased_name(borrower.full_name) and borrower.date_of_birth == ERASED_DATE_OF_BIRTH):
         borrower.full_name = borrower.full_name if is_erased_name(borrower.full_name) else erased_name()
         borrower.date_of_birth = ERASED_DATE_OF_BIRTH
@@ -221,6 +223,12 @@ def _erase_in_app_database(session: Session, borrower: Borrower, references: lis
     counts["chat_links"] = session.execute(
         delete(ChatLink).where(ChatLink.loan_reference.in_(references))
         .execution_options(synchronize_session=False)).rowcount
+
+    # Analytics keep per-conversation facts (start, language, channel) under the conversation id.
+    for model in (ConversationFacts, LanguageSlot):
+        counts["analytics_rows"] += session.execute(
+            delete(model).where(_in(model.conversation_id, linked)).execution_options(synchronize_session=False)
+        ).rowcount
 
     widget_ids = [c[len(WIDGET_PREFIX):] for c in linked if c.startswith(WIDGET_PREFIX)]
     if widget_ids:

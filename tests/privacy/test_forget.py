@@ -289,3 +289,19 @@ def test_a_chat_bound_by_a_deep_link_is_erased_and_no_longer_theirs(alex_history
     assert rows(database, ChatLink) == []
     assert trackers.raw("SELECT count(*) FROM events WHERE sender_id = 'telegram:990099'") == [(0,)]
     assert "chat deep links" in "\n".join(report.text_lines())
+
+
+def test_the_analytics_facts_of_the_borrowers_conversations_go_too(alex_history):
+    from bot.analytics.models import ConversationFacts, LanguageSlot
+
+    database, trackers = alex_history
+    with database.unit_of_work() as session:
+        for conversation_id in (ALEX_TELEGRAM, WANG_WIDGET):
+            session.add(ConversationFacts(conversation_id=conversation_id, started_event_id=1, started_at=1.0,
+                                          returned=False, language="en", last_event_id=1))
+            session.add(LanguageSlot(event_id=len(conversation_id), conversation_id=conversation_id, set_at=1.0,
+                                     value="en"))
+    report = forget(database, trackers.events, "HCF-1001", now=NOW)
+    assert [f.conversation_id for f in rows(database, ConversationFacts)] == [WANG_WIDGET]
+    assert [s.conversation_id for s in rows(database, LanguageSlot)] == [WANG_WIDGET]
+    assert "analytics facts of these conversations" in "\n".join(report.text_lines())

@@ -484,6 +484,7 @@ def test_a_supervisor_creates_a_key_sees_it_once_revokes_it_and_archives_a_canne
     row.locator("button.revoke").click()
     page.locator("#key-list tr.revoked", has_text="CRM <script>").wait_for()
     page.reload()
+    page.locator("#key-list tr.revoked", has_text="CRM <script>").wait_for()  # the list is filled after load
     assert page.locator("#key-value").inner_text() == ""  # shown once: gone after a reload
     assert page.locator("#key-list tr.revoked", has_text="CRM <script>").count() == 1
 

@@ -17,7 +17,8 @@ from actions.verification import ActionVerifyIdentity
 from bot.accounts.models import ContactOptOut
 from bot.agreements.models import Agreement, PromiseToPay
 from bot.outreach.models import (
-    INSTALMENT_REMINDER, MISSED_INSTALMENT, MISSED_PROMISE, PROMISE_REMINDER, REASONS, REENGAGEMENT, Contact,
+    INSTALMENT_REMINDER, MISSED_INSTALMENT, MISSED_PROMISE, PROMISE_REMINDER, REASONS, REENGAGEMENT, RISK_CHECKIN,
+    Contact,
 )
 from bot.verification.models import VerifiedSession
 from tests.actions.conftest import bot_said, make_tracker, record_verification, responses, run, slot_events
@@ -55,7 +56,7 @@ def subject_for(session, reason: str) -> str:
                               terms_json=json.dumps({"terms": {"schedule": schedule}}), acceptance_text="I agree",
                               accepted_at=utc_now()))
         return "agreement:AGR-TEST-1:2"
-    return "conversation"
+    return "loan:HCF-1001" if reason == RISK_CHECKIN else "conversation"
 
 
 def add_contact(db, reason: str, lang: str = "en", sender: str = SENDER) -> int:
@@ -139,6 +140,8 @@ EXPECTED = {
     MISSED_INSTALMENT: (["utter_verified", "utter_outreach_instalment_missed", "utter_outreach_arrangement_with_person"],
                         "987.65"),
     REENGAGEMENT: (["utter_verified", "utter_arrears", "utter_ask_cause"], "3,930.00"),
+    # An early-warning check-in is about no payment in particular: the usual statement and question.
+    RISK_CHECKIN: (["utter_verified", "utter_arrears", "utter_ask_cause"], "3,930.00"),
 }
 
 
@@ -156,7 +159,7 @@ async def test_verifying_again_tells_what_the_contact_was_about(services, domain
     assert got == expected
     texts = " ".join(rendered(messages, domain, lang))
     assert amount in texts
-    if reason != REENGAGEMENT:
+    if reason not in (REENGAGEMENT, RISK_CHECKIN):
         assert ("App" in texts) if lang == "zh" else ("bank transfer" in texts)
         assert (f"{DUE.year}年{DUE.month}月{DUE.day}日" if lang == "zh" else f"{DUE.day} ") in texts
     assert slot_events(events)["verified"] is True

@@ -169,6 +169,16 @@ def offered_buttons(tracker: Tracker) -> set[str]:
     return offered
 
 
+def _import_every_action_module() -> None:
+    """Register every BorrowerAction (the routing table names actions that live in other modules)."""
+    import importlib
+    import pkgutil
+
+    import actions
+    for module in pkgutil.iter_modules(actions.__path__):
+        importlib.import_module(f"actions.{module.name}")
+
+
 class BorrowerAction(Action, abc.ABC):
     """Base of every conversational action: opening first, the turn read in context, database
     and account-system failures answered politely."""
@@ -195,9 +205,12 @@ class BorrowerAction(Action, abc.ABC):
         target = ROUTES.get(turn.intent) if turn.reread else None
         if target is None or target == self.name():
             return self
-        for cls in BorrowerAction._subclasses:
-            if not getattr(cls, "__abstractmethods__", None) and cls().name() == target:
-                return cls()
+        for _ in range(2):
+            for cls in BorrowerAction._subclasses:
+                if not getattr(cls, "__abstractmethods__", None) and cls().name() == target:
+                    return cls()
+            _import_every_action_module()  # the action server imports them all; anyone else may not have
+        log.error("no action named %s to answer %s; %s answers instead", target, turn.intent, self.name())
         return self
 
     async def read_reply(self, dispatcher: CollectingDispatcher, tracker: Tracker,

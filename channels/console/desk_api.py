@@ -22,6 +22,7 @@ from bot.handoff.account_view import account_books
 from bot.handoff.accounts import account_named, is_disabled
 from bot.handoff.api_keys import ApiKeyError, all_keys, create_key, revoke_key
 from bot.handoff.canned import CannedReplies, CannedReplyError, DuplicateShortcut, checked, fill
+from bot.handoff.context import iso
 from bot.handoff.models import CLOSED, ROLES, AgentAccount, Escalation
 from bot.handoff.queue import PREVIEW_CHARS, Conflict, EscalationQueue, NotAllowed, approved_offer_of, summary_of
 from bot.handoff.sla import first_reply_sla
@@ -37,10 +38,6 @@ LANGUAGES = ("en", "zh")
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") + "Z" if value else None
 
 
 def escalation_ref(escalation_id: int) -> str:

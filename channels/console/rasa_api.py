@@ -23,7 +23,8 @@ from urllib.parse import quote
 
 import httpx
 
-AGENT_LABEL = {"en": "{name} (agent): {text}", "zh": "{name}（人工客服）：{text}"}
+from bot.messages.agent_label import AGENT_LABEL
+
 AGENT_JOINED = {"en": "{name} joined the conversation.", "zh": "{name} 已加入对话。"}
 HANDED_BACK_INTENT = "EXTERNAL_agent_handed_back"
 CLOSED_INTENT = "EXTERNAL_agent_closed"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs
@@ -42,7 +41,7 @@ from bot.outreach.holds import AlreadyPaused, NotPaused, pause_outreach, record_
 from bot.storage import Database
 from channels.console.analytics import ConsoleAccess, analytics_router
 from channels.console.books import books_json, not_available
-from channels.console.desk_api import LANGUAGES, ConsoleDeps, desk_router, escalation_ref
+from channels.console.desk_api import LANGUAGES, ConsoleDeps, desk_router, escalation_ref, iso, now_utc
 from channels.console.integration_api import integration_router
 from channels.console.live import LiveHub
 from channels.console.outreach import outreach_json
@@ -77,14 +76,6 @@ class Agent:
     @property
     def is_supervisor(self) -> bool:
         return self.role == SUPERVISOR
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") + "Z" if value else None
 
 
 def console_router(settings: Settings, *, db: Database | None = None, rasa: RasaConversations | None = None,
@@ -296,7 +287,7 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
         if view == "all" and not agent.is_supervisor:
             raise HTTPException(403, "only supervisors see every conversation")
         wanted = queue_filter(dict(request.query_params))
-        now = _now()
+        now = now_utc()
         with database().unit_of_work() as s:
             rows = EscalationQueue(s).search(view, agent.username, wanted, now)
             items = deps.rows_json(s, rows, now)
@@ -320,8 +311,8 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
         with database().unit_of_work() as s:
             queue = EscalationQueue(s)
             escalation = visible_to(agent, queue.get(escalation_id))
-            detail.update(deps.rows_json(s, [escalation], _now())[0])
-            detail["notes"] = [{"author": n.author, "text": n.text, "at": _iso(n.created_at)}
+            detail.update(deps.rows_json(s, [escalation], now_utc())[0])
+            detail["notes"] = [{"author": n.author, "text": n.text, "at": iso(n.created_at)}
                                for n in queue.notes(escalation_id)]
             detail["context"] = borrower_context(
                 s, escalation, events=(tracker or {}).get("events"), slots=(tracker or {}).get("slots"),
@@ -341,12 +332,12 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
             if not summary.get("verified") or not loan_ref:
                 return not_available("Not verified: the borrower has not proved who they are, "
                                      "so no loan is linked to this conversation.")
-            today = _now().date()
+            today = now_utc().date()
             books = account_books(s, loan_ref, today)
             if books is None:
                 return not_available(f"No loan {loan_ref} in the books.", loan_ref)
             data = books_json(books, today)
-            data["outreach"] = outreach_json(outreach_view(s, loan_ref, _now()), handoff_open=escalation.status != CLOSED)
+            data["outreach"] = outreach_json(outreach_view(s, loan_ref, now_utc()), handoff_open=escalation.status != CLOSED)
             return data
 
     # Outreach: any agent who may read the escalation may pause or resume; a breathing space is a
@@ -358,7 +349,7 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
         with database().unit_of_work() as s:
             loan = verified_loan(s, escalation_id, agent)
             try:
-                pause_outreach(s, loan.reference, by=agent.username, note=note, now=_now())
+                pause_outreach(s, loan.reference, by=agent.username, note=note, now=now_utc())
             except AlreadyPaused as exc:
                 raise HTTPException(409, str(exc)) from exc
         return {"ok": True}
@@ -368,7 +359,7 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
         with database().unit_of_work() as s:
             loan = verified_loan(s, escalation_id, agent)
             try:
-                resume_outreach(s, loan.reference, by=agent.username, now=_now())
+                resume_outreach(s, loan.reference, by=agent.username, now=now_utc())
             except NotPaused as exc:
                 raise HTTPException(409, str(exc)) from exc
         return {"ok": True}
@@ -380,20 +371,20 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
         rules = outreach_rules()
         with database().unit_of_work() as s:
             loan = verified_loan(s, escalation_id, agent)
-            now = _now()
+            now = now_utc()
             try:
                 hold = breathing_space_hold(s, loan.reference, loan.borrower.jurisdiction, rules, now,
                                             created_by=agent.username)
             except ValueError as exc:
                 raise HTTPException(409, str(exc)) from exc
             record_breathing_space(s, hold, by=agent.username, now=now)
-            return {"ok": True, "ends_at": _iso(hold.ends_at)}
+            return {"ok": True, "ends_at": iso(hold.ends_at)}
 
     @router.post("/api/escalations/{escalation_id}/claim")
     def claim(escalation_id: int, agent: Agent = Depends(changing_agent)) -> dict:
         with database().unit_of_work() as s:
             queue = EscalationQueue(s)
-            if not queue.claim(escalation_id, agent.username, _now()):
+            if not queue.claim(escalation_id, agent.username, now_utc()):
                 raise HTTPException(409, "someone else claimed it first")
             claimed = queue.get(escalation_id)
             target = (claimed.conversation_id, claimed.language)
@@ -410,13 +401,13 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
         except RasaUnavailable as exc:
             raise HTTPException(502, f"message not delivered: {exc}") from exc
         with database().unit_of_work() as s:
-            EscalationQueue(s).record_agent_reply(escalation_id, _now())  # stops the first-reply clock
+            EscalationQueue(s).record_agent_reply(escalation_id, now_utc())  # stops the first-reply clock
         return {"ok": True}
 
     @router.post("/api/escalations/{escalation_id}/notes")
     def add_note(escalation_id: int, body: dict[str, Any] = Body(...), agent: Agent = Depends(changing_agent)) -> dict:
         text = text_field(body)
-        acting_on(escalation_id, agent, lambda q, e: q.add_note(e.id, agent.username, text, _now()))
+        acting_on(escalation_id, agent, lambda q, e: q.add_note(e.id, agent.username, text, now_utc()))
         return {"ok": True}
 
     @router.post("/api/escalations/{escalation_id}/offer")
@@ -425,11 +416,11 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
         decision = body.get("decision")
         if decision == "approve":
             offer = acting_on(escalation_id, agent,
-                              lambda q, e: q.approve_offer(e, agent.username, agent.role, _now()))
+                              lambda q, e: q.approve_offer(e, agent.username, agent.role, now_utc()))
             return {"ok": True, "approved_offer": offer}
         if decision == "reject":
             why = str(body.get("why") or "")[:500]
-            acting_on(escalation_id, agent, lambda q, e: q.reject_offer(e, agent.username, _now(), why))
+            acting_on(escalation_id, agent, lambda q, e: q.reject_offer(e, agent.username, now_utc(), why))
             return {"ok": True}
         raise HTTPException(400, "decision is approve or reject")
 
@@ -437,7 +428,7 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
     def hand_back(escalation_id: int, agent: Agent = Depends(changing_agent)) -> dict:
         # The database decides first (one winner when two people hand back at once); when Rasa
         # then cannot take the conversation, the escalation is claimed again and the bot paused.
-        conversation_id = acting_on(escalation_id, agent, lambda q, e: q.hand_back(e, _now()) or e.conversation_id)
+        conversation_id = acting_on(escalation_id, agent, lambda q, e: q.hand_back(e, now_utc()) or e.conversation_id)
         resumed = False
         try:
             rasa_api().resume(conversation_id)
@@ -457,7 +448,7 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
         outcome = body.get("outcome")
         if outcome not in OUTCOMES:
             raise HTTPException(400, f"outcome is one of {', '.join(OUTCOMES)}")
-        conversation_id = acting_on(escalation_id, agent, lambda q, e: q.close(e, outcome, _now()) or e.conversation_id)
+        conversation_id = acting_on(escalation_id, agent, lambda q, e: q.close(e, outcome, now_utc()) or e.conversation_id)
         try:
             rasa_api().resume(conversation_id)  # the bot answers the borrower's next message again
         except RasaUnavailable as exc:

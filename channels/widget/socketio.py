@@ -34,7 +34,6 @@ import asyncio
 import hmac
 import json
 import logging
-import re
 import time
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -48,6 +47,7 @@ from sanic.request import Request
 from bot.config import load_settings
 
 from bot.messages import PayloadError, RichMessage, parse_payload, too_long
+from bot.messages.agent_label import AGENT_LABELLED
 from channels.message_limit import TOO_LONG_REPLY
 from channels.widget.sessions import WidgetSessions, sessions_from_settings
 
@@ -55,10 +55,9 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "web:"
 REDIS_CHANNEL = "debtassistant-socketio"
-# An agent's message as the console labels it (channels/console/rasa_api.py AGENT_LABEL): sent as one
-# message, paragraphs and all. Rasa's output splits text at blank lines, which made the second
-# paragraph arrive without the label, shown as the assistant's.
-AGENT_LABELLED = re.compile(r"^[^\n:：()（）]{1,60}(?: \(agent\): |（人工客服）：)")
+# An agent's message as the console labels it (AGENT_LABELLED) is sent as one message, paragraphs and
+# all. Rasa's output splits text at blank lines, which made the second paragraph arrive without the
+# label, shown as the assistant's.
 BORROWER_TYPING_SECONDS = 8.0  # a "typing" from the widget counts this long unless renewed or stopped
 MAX_AGENT_NAME = 80
 

@@ -10,6 +10,7 @@
   export-demo DIR  write the demo borrowers as import files
   payments PATH... record payments, returns and reversals, then reconcile (bot/lifecycle/cli.py)
   reconcile [REF]  judge promises and plans against the payments (runs on a schedule in the web app)
+  backfill-history rebuild the daily days-past-due history from imported books [--days 91] (cure/roll rates)
   forget REF       erase a borrower's personal data, keep required records in minimal form (docs/data-rules.md)
   purge            apply the retention periods [--dry-run]
   audit            offers, agreements, promises, verification attempts, state changes as CSV (--from --to [--out])
@@ -108,12 +109,12 @@ def run_command(argv: list[str]) -> int:
 
         os.umask(0o077)
         return import_main(argv[1:], load_settings().database_url)
-    if argv[:1] in (["payments"], ["reconcile"]):
-        from bot.lifecycle.cli import payments_main, reconcile_main
+    if argv[:1] in (["payments"], ["reconcile"], ["backfill-history"]):
+        from bot.lifecycle.cli import backfill_main, payments_main, reconcile_main
 
         os.umask(0o077)
         settings = load_settings()
-        command = payments_main if argv[0] == "payments" else reconcile_main
+        command = {"payments": payments_main, "reconcile": reconcile_main, "backfill-history": backfill_main}[argv[0]]
         return command(argv[1:], settings.database_url, settings.policy_path)
     if argv[:1] == ["chat-link"]:
         from bot.outreach.cli import chat_link_main

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from bot.analytics.kpis import Table  # noqa: E402
+from bot.analytics.labels import column_label, table_title, value_in_words  # noqa: E402
 
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei",
              "WenQuanYi Micro Hei", "Droid Sans Fallback"]
@@ -37,14 +38,15 @@ def _number(value) -> float:
         return 0.0
 
 
-def _series(table: Table) -> tuple[list[str], dict[str, list[float]]]:
-    """x labels and, per series, one y per label (duplicates of an x are added up)."""
+def _series(table: Table, language: str) -> tuple[list[str], dict[str, list[float]]]:
+    """x labels and, per series, one y per label (duplicates of an x are added up), named in `language`."""
     chart = table.chart
     labels: list[str] = []
     values: dict[str, OrderedDict] = {}
-    names = {column.key: column.label for column in table.columns}
+    columns = {column.key: column for column in table.columns}
+    names = {key: column_label(column, language) for key, column in columns.items()}
     for record in table.records():
-        x = str(record[chart.x])
+        x = str(value_in_words(columns[chart.x], record[chart.x], language))
         if x not in labels:
             labels.append(x)
         if chart.split:
@@ -58,13 +60,13 @@ def _series(table: Table) -> tuple[list[str], dict[str, list[float]]]:
 
 
 def render_svg(table: Table, language: str = "en") -> bytes:
-    """The table's chart as an SVG document; the title in Chinese when `language` is zh."""
+    """The table's chart as an SVG document, its title, legend and category names in `language`."""
     if table.chart is None:
         raise ValueError(f"{table.key} has no chart")
     chart = table.chart
-    labels, series = _series(table)
+    labels, series = _series(table, language)
     kinds = {column.key: column.kind for column in table.columns}
-    title = chart.title_zh if language == "zh" and chart.title_zh else table.title
+    title = table_title(table, language)
     with _render_lock:
         font = cjk_font()
         family = [font, "DejaVu Sans"] if font else ["DejaVu Sans"]

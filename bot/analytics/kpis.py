@@ -30,7 +30,6 @@ class Chart:
     x: str
     series: tuple[str, ...]
     kind: str = "line"  # line | bar
-    title_zh: str = ""
     split: str | None = None  # a text column whose values become the series (one series column then)
 
 
@@ -121,14 +120,14 @@ def conversation_tables(rows: list[dict], grain: str, all_periods: list[Period])
     started = Table("conversations", "Conversations started",
                     (Column("period", "Period", "text"), Column("conversations", "Conversations")),
                     [(key[0], s["conversations"]) for key, s in per_period],
-                    Chart("period", ("conversations",), "bar", "开始的对话"))
+                    Chart("period", ("conversations",), "bar"))
     verification = Table(
         "verification", "Verification rate (right-party contact)",
         (Column("period", "Period", "text"), Column("conversations", "Conversations"),
          Column("verified", "Verified"), Column("verification_rate", "Verification rate", "rate")),
         [(key[0], s["conversations"], s["verified"], rate(s["verified"], s["conversations"]))
          for key, s in per_period],
-        Chart("period", ("verification_rate",), "line", "身份验证率"))
+        Chart("period", ("verification_rate",), "line"))
     containment = Table(
         "containment", "Bot containment and repeat contact within 7 days",
         (Column("period", "Period", "text"), Column("conversations", "Conversations"),
@@ -138,26 +137,26 @@ def conversation_tables(rows: list[dict], grain: str, all_periods: list[Period])
         [(key[0], s["conversations"], s["contained"], rate(s["contained"], s["conversations"]), s["returned"],
           rate(s["returned"], s["conversations"]), rate(s["contained_returned"], s["contained"]))
          for key, s in per_period],
-        Chart("period", ("containment_rate", "repeat_rate"), "line", "机器人自助解决率与7天内再次联系率"))
+        Chart("period", ("containment_rate", "repeat_rate"), "line"))
     promises = Table(
         "promise_to_pay", "Promise-to-pay rate",
         (Column("period", "Period", "text"), Column("verified", "Verified conversations"),
          Column("promised", "With a promise"), Column("promise_rate", "Promise-to-pay rate", "rate")),
         [(key[0], s["verified"], s["promised"], rate(s["promised"], s["verified"])) for key, s in per_period],
-        Chart("period", ("promise_rate",), "line", "承诺还款率"))
+        Chart("period", ("promise_rate",), "line"))
     agreements = Table(
         "agreements", "Agreement rate",
         (Column("period", "Period", "text"), Column("verified", "Verified conversations"),
          Column("agreed", "With a signed agreement"), Column("agreement_rate", "Agreement rate", "rate")),
         [(key[0], s["verified"], s["agreed"], rate(s["agreed"], s["verified"])) for key, s in per_period],
-        Chart("period", ("agreement_rate",), "line", "还款协议率"))
+        Chart("period", ("agreement_rate",), "line"))
     return [started, verification, containment, promises, agreements]
 
 
 def breakdown_tables(rows: list[dict]) -> list[Table]:
     """The conversation KPIs over the whole range, by language and by channel of the conversation."""
     tables = []
-    for dimension, title, title_zh in (("language", "By language", "按语言"), ("channel", "By channel", "按渠道")):
+    for dimension, title in (("language", "By language"), ("channel", "By channel")):
         grouped = sorted(roll_up(rows, lambda row: (row[dimension],), OUTCOME_SUMS).items())
         tables.append(Table(
             f"by_{dimension}", f"Conversation KPIs {title.lower()}",
@@ -170,7 +169,7 @@ def breakdown_tables(rows: list[dict]) -> list[Table]:
             [(key[0], s["conversations"], rate(s["verified"], s["conversations"]),
               rate(s["contained"], s["conversations"]), rate(s["returned"], s["conversations"]),
               rate(s["promised"], s["verified"]), rate(s["agreed"], s["verified"])) for key, s in grouped],
-            Chart(dimension, ("verification_rate", "containment_rate", "promise_rate"), "bar", title_zh)))
+            Chart(dimension, ("verification_rate", "containment_rate", "promise_rate"), "bar")))
     return tables
 
 
@@ -186,7 +185,7 @@ def handoff_table(rows: list[dict], outcome_rows: list[dict], grain: str) -> Tab
         [(period, reason, s["handed_off"], started.get((period,), {}).get("conversations", 0),
           rate(s["handed_off"], started.get((period,), {}).get("conversations", 0)))
          for (period, reason), s in handed],
-        Chart("period", ("handoff_rate",), "bar", "按原因的转人工率", split="reason"))
+        Chart("period", ("handoff_rate",), "bar", split="reason"))
 
 
 def kept_promise_tables(rows: list[dict], grain: str, all_periods: list[Period]) -> list[Table]:
@@ -200,7 +199,7 @@ def kept_promise_tables(rows: list[dict], grain: str, all_periods: list[Period])
 
     tables = [Table("kept_promises", "Kept-promise rate", (Column("period", "Period", "text"), *columns),
                     [(key[0], *values(s)) for key, s in _by_period(rows, grain, all_periods, sums)],
-                    Chart("period", ("kept_rate",), "line", "履约率"))]
+                    Chart("period", ("kept_rate",), "line"))]
     for dimension in ("language", "channel"):
         grouped = sorted(roll_up(rows, lambda row: (row[dimension],), sums).items())
         tables.append(Table(f"kept_promises_by_{dimension}", f"Kept-promise rate by {dimension}",
@@ -223,8 +222,7 @@ def agent_time_tables(rows: list[dict], grain: str, all_periods: list[Period]) -
     tables = [Table("agent_times", "Time to first agent reply and handle time",
                     (Column("period", "Period", "text"), *columns),
                     [(key[0], *values(s)) for key, s in _by_period(rows, grain, all_periods, sums)],
-                    Chart("period", ("mean_first_reply_seconds", "mean_handle_seconds"), "line",
-                          "首次人工回复时间与处理时长（秒）"))]
+                    Chart("period", ("mean_first_reply_seconds", "mean_handle_seconds"), "line"))]
     for dimension in ("language", "channel"):
         grouped = sorted(roll_up(rows, lambda row: (row[dimension],), sums).items())
         tables.append(Table(f"agent_times_by_{dimension}", f"Agent times by {dimension}",
@@ -249,7 +247,7 @@ def concession_table(rows: list[dict]) -> Table:
          Column("waived_fees", "Waived fees", "money"), Column("waived_interest", "Waived interest", "money")),
         [(authority, rule, version, s["agreements"], money(s["waived_fees_cents"]),
           money(s["waived_interest_cents"])) for (authority, rule, version), s in grouped],
-        Chart("authority", ("waived_fees", "waived_interest"), "bar", "按权限减免的费用与利息"))
+        Chart("authority", ("waived_fees", "waived_interest"), "bar"))
 
 
 def contact_tables(opt_out_rows: list[dict], attempt_rows: list[dict], grain: str,
@@ -266,7 +264,7 @@ def contact_tables(opt_out_rows: list[dict], attempt_rows: list[dict], grain: st
           attempts.get(key, {}).get("refused", 0),
           rate(attempts.get(key, {}).get("refused", 0), attempts.get(key, {}).get("attempts", 0)))
          for key in labels],
-        Chart("period", ("opt_outs", "refused"), "bar", "退订与联系规则拒绝"))
+        Chart("period", ("opt_outs", "refused"), "bar"))
     refused = sorted(roll_up([row for row in attempt_rows if row["refused"]], lambda row: (row["channel"], row["rule"]),
                              ("refused",)).items())
     by_rule = Table("refusals_by_rule", "Contact-policy refusals by channel and rule",
@@ -297,7 +295,7 @@ def transition_tables(rows: list[dict], all_periods: list[Period]) -> list[Table
     cure = Table("cure", "Cure rate (delinquent at the start of the period, current at its end)",
                  (Column("period", "Period", "text"), Column("delinquent", "Delinquent at start"),
                   Column("cured", "Current at end"), Column("cure_rate", "Cure rate", "rate")),
-                 cure_rows, Chart("period", ("cure_rate",), "line", "治愈率"))
+                 cure_rows, Chart("period", ("cure_rate",), "line"))
     roll_rows = sorted(
         ((row["period"], row["from_bucket"], row["to_bucket"], row["loans"],
           rate(row["loans"], at_open[(row["period"], row["from_bucket"])]["loans"]))
@@ -316,7 +314,7 @@ def transition_tables(rows: list[dict], all_periods: list[Period]) -> list[Table
                          (Column("period", "Period", "text"), Column("loans", "Loans with both snapshots"),
                           Column("rolled_forward", "Moved to a worse bucket"),
                           Column("roll_forward_rate", "Roll-forward rate", "rate")),
-                         forward, Chart("period", ("roll_forward_rate",), "line", "恶化迁移率"))
+                         forward, Chart("period", ("roll_forward_rate",), "line"))
     return [cure, roll_forward, roll]
 
 

@@ -1,4 +1,5 @@
-"""`python -m bot.cli payments PATH... [--dry-run]` and `python -m bot.cli reconcile [REF...] [--today DATE]`.
+"""`python -m bot.cli payments PATH... [--dry-run]`, `python -m bot.cli reconcile [REF...] [--today DATE]` and
+`python -m bot.cli backfill-history [--days N] [--to DATE] [REF...]`.
 
 Exit codes: 0 done (or, with --dry-run, valid), 1 rows rejected and nothing written, 2 usage error.
 """
@@ -6,12 +7,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from bot.books.format import PAYMENTS
 from bot.books.sources import FORMS, HeaderError, SourceFile, read_rows
 from bot.lifecycle.feed import record_payments
+from bot.lifecycle.history import backfill
 from bot.lifecycle.reconcile import reconcile
 from bot.negotiation import load_policy
 from bot.storage import Database
@@ -79,4 +81,27 @@ def reconcile_main(argv: list[str], database_url: str, policy_path: Path) -> int
         database.dispose()
     for line in report.lines():
         print(line)
+    return 0
+
+
+def backfill_main(argv: list[str], database_url: str, policy_path: Path) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.cli backfill-history",
+        description="Rebuild the daily days-past-due history from the imported books (cure and roll rates).")
+    parser.add_argument("references", nargs="*", metavar="REF", help="loans (default: every loan)")
+    parser.add_argument("--days", type=int, default=91, help="how many days back, the last one included (91)")
+    parser.add_argument("--to", type=date.fromisoformat, default=None, help="the last day (default: yesterday)")
+    args = parser.parse_args(argv)
+    if args.days < 1:
+        print("ERROR: --days is at least 1", file=sys.stderr)
+        return 2
+    last = args.to or date.today() - timedelta(days=1)  # today is reconciliation's to write
+    migrate(database_url)
+    database = Database(database_url)
+    try:
+        report = backfill(database, load_policy(policy_path), last - timedelta(days=args.days - 1), last,
+                          references=args.references or None)
+    finally:
+        database.dispose()
+    print(report.line())
     return 0

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 
 from bot.analytics.charts import ChartCache
 from bot.analytics.kpis import DAY, WEEK, Table
+from bot.analytics.labels import PAGE_TEXT, column_label, language_of, table_title, value_in_words
 from bot.analytics.queries import DayRange
 from bot.analytics.service import Analytics, AnalyticsUnavailable, Report
 
@@ -122,6 +123,16 @@ def analytics_router(access: ConsoleAccess, analytics: Analytics | None = None,
                 "chart_url": f"{base}.svg?{query(report)}" if table.chart else None,
                 "chart_url_zh": f"{base}.svg?{query(report, lang='zh')}" if table.chart else None}
 
+    def section(report: Report, table: Table, prefix: str, language: str) -> dict[str, Any]:
+        """One KPI as the page shows it, in `language`: title, chart, table of the same numbers, CSV."""
+        urls = links(report, table, prefix)
+        return {"key": table.key, "title": table_title(table, language), "csv_url": urls["csv_url"],
+                "chart_url": urls["chart_url_zh" if language == "zh" else "chart_url"],
+                "columns": [{"label": column_label(column, language), "kind": column.kind}
+                            for column in table.columns],
+                "rows": [[shown(value_in_words(column, value, language), column.kind)
+                          for value, column in zip(row, table.columns)] for row in table.rows]}
+
     def one_table(report: Report, key: str) -> Table:
         table = report.table(key)
         if table is None:
@@ -144,12 +155,10 @@ def analytics_router(access: ConsoleAccess, analytics: Analytics | None = None,
         params = request.query_params
         report = report_for(params.get("from"), params.get("to"), params.get("grain"))
         prefix = request.url.path.rsplit("/analytics", 1)[0]
-        sections = [{"table": table, **links(report, table, prefix),
-                     "rows": [[shown(value, column.kind) for value, column in zip(row, table.columns)]
-                              for row in table.rows]}
-                    for table in report.tables]
+        language = language_of(params.get("lang"), getattr(agent, "language", None))
+        sections = [section(report, table, prefix, language) for table in report.tables]
         return access.page(request, "analytics.html", agent, report=report, sections=sections,
-                           chart_language="zh" if params.get("lang") == "zh" else "en")
+                           language=language, text=PAGE_TEXT[language])
 
     @router.get("/api/analytics")
     def analytics_json(request: Request, grain: str | None = None) -> JSONResponse:

@@ -7,12 +7,14 @@ import re
 import warnings
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.testclient import TestClient
 
 from bot.analytics.charts import cjk_font, render_svg
 from bot.analytics.kpis import Chart, Column, Table
+from bot.analytics.labels import COLUMN_LABELS_ZH, TABLE_TITLES_ZH, language_of, table_title, value_in_words
 from bot.config import load_settings
 from bot.handoff.accounts import create_account
 from channels.console import STATIC_DIR, console_router
@@ -90,8 +92,9 @@ def test_the_api_csv_and_svg_carry_the_same_numbers(client):
 
 def test_chinese_chart_titles_render_with_a_cjk_font():
     require(cjk_font() is not None, "a CJK font (fonts-noto-cjk) is installed")
-    table = Table("t", "Promise-to-pay rate", (Column("period", "Period", "text"), Column("r", "Rate", "rate")),
-                  [("2026-W45", 0.5), ("2026-W46", 1.0)], Chart("period", ("r",), "line", "承诺还款率"))
+    table = Table("promise_to_pay", "Promise-to-pay rate",
+                  (Column("period", "Period", "text"), Column("promise_rate", "Promise-to-pay rate", "rate")),
+                  [("2026-W45", 0.5), ("2026-W46", 1.0)], Chart("period", ("promise_rate",), "line"))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from current font"
         svg = render_svg(table, "zh")
@@ -102,3 +105,38 @@ def test_csv_cells_that_look_like_formulas_are_quoted():
     from channels.console.analytics import table_csv
     table = Table("t", "T", (Column("rule", "Rule", "text"), Column("n", "N")), [("=HYPERLINK(1)", 1)])
     assert table_csv(table) == "rule,n\n'=HYPERLINK(1),1\n"
+
+
+def test_every_table_and_column_of_the_report_has_its_chinese(client):
+    sign_in(client, "sam")
+    body = client.get(f"/console/api/analytics?{RANGE}").json()
+    assert len(body["tables"]) >= 20
+    assert [t["key"] for t in body["tables"] if t["key"] not in TABLE_TITLES_ZH] == []
+    assert sorted({c["key"] for t in body["tables"] for c in t["columns"]} - set(COLUMN_LABELS_ZH)) == []
+
+
+def test_the_page_is_written_in_the_supervisors_language(client, desk):
+    sign_in(client, "sam")
+    english = client.get(f"/console/analytics?{RANGE}").text
+    assert "<h1>Analytics</h1>" in english and "Verification rate (right-party contact)" in english
+    chinese = client.get(f"/console/analytics?{RANGE}&lang=zh").text
+    assert "<h1>数据分析</h1>" in chinese and "<h2>身份验证率（本人联系）</h2>" in chinese
+    assert "Verification rate" not in chinese and "Nothing in this range." not in chinese
+    assert f'src="/console/api/analytics/verification.svg?{RANGE.replace("&", "&amp;")}&amp;lang=zh"' in chinese
+    assert '<input type="hidden" name="lang" value="zh">' in chinese  # a new range keeps the language
+    # The same W45 row as in English; the language of a conversation is a word, not a code.
+    assert re.search(r"<td class=\"text\">2026-W45</td><td class=\"count\">3</td><td class=\"count\">2</td>"
+                     r"<td class=\"rate\">66.7%</td>", chinese)
+    assert '<td class="text">英文</td>' in chinese and '<td class="text">en</td>' not in chinese
+    # Without ?lang the agent's own language decides.
+    with desk.unit_of_work() as session:
+        session.execute(sa.text("UPDATE agent_accounts SET language = 'zh' WHERE username = 'sam'"))
+    assert "<h1>数据分析</h1>" in client.get(f"/console/analytics?{RANGE}").text
+
+
+def test_labels_fall_back_to_english_and_words_only_replace_codes():
+    column = Column("language", "Language", "text")
+    assert value_in_words(column, "zh", "en") == "Chinese" and value_in_words(column, "xx", "zh") == "xx"
+    assert value_in_words(Column("rule", "Rule", "text"), "en", "zh") == "en"  # a rule code stays a code
+    assert table_title(Table("unknown", "Unknown", ()), "zh") == "Unknown"
+    assert language_of(None, "zh") == "zh" and language_of("fr", None) == "en" and language_of("en", "zh") == "en"

@@ -15,4 +15,14 @@
       form.submit();
     });
   });
+  // The page is written by the server in the supervisor's language: switching language loads it again in
+  // the other one (console.js stores the choice as the agent's language at the same time).
+  Array.prototype.forEach.call(document.querySelectorAll(".lang-switch .lang"), function (button) {
+    button.addEventListener("click", function () {
+      var language = button.getAttribute("data-lang");
+      if (form.elements.lang.value === language) { return; }
+      form.elements.lang.value = language;
+      form.submit();
+    });
+  });
 }());

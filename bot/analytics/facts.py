@@ -2,13 +2,15 @@
 
 `catch_up` reads only the tracker events after the id in `analytics_cursor` (by primary key, cheap), folds
 them into `conversation_facts` and `conversation_language_slots`, and moves the cursor, all in one
-transaction; the report calls it first, so figures are always current. `fold` is the pure part: what a
+transaction; the report calls it first, so figures are always current (but for events of the last
+`SETTLE_SECONDS` behind an id not yet visible: see `settled_up_to`). `fold` is the pure part: what a
 run of events (in id order) does to a conversation's facts. Only three kinds of event matter: a
 `session_started` (the start, and whether the borrower came back), a borrower message (the channel) and
 a `language` slot.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, fields
 from typing import Iterable, Iterator
 
@@ -23,6 +25,9 @@ RETURN_AFTER_SECONDS = 60          # a session_started this soon after the start
 REPEAT_WINDOW_SECONDS = 7 * 86400  # repeat contact: the borrower is back within 7 days
 BATCH_EVENTS = 200_000             # ids per transaction on a first catch-up (resumable between batches)
 _LOOKUP = 500                      # conversation ids per IN (...) when loading existing facts
+# How long a missing event id is waited for. Rasa writes a turn's events in one short transaction at the end
+# of the turn, so an event is committed well within this of its timestamp.
+SETTLE_SECONDS = 120
 
 
 @dataclass
@@ -139,8 +144,29 @@ def _claim_cursor(connection: Connection) -> int:
     return connection.execute(sa.select(cursor.c.last_event_id).where(mine)).scalar_one()
 
 
-def catch_up(connection: Connection, *, batch: int = BATCH_EVENTS) -> int:
-    """Fold every tracker event newer than the cursor into the facts; returns how many events were read.
+def settled_up_to(connection: Connection, after: int, up_to: int, now: float) -> int:
+    """The highest id after `after` (and at most `up_to`) that can be folded without skipping an event.
+
+    Several Rasa processes write to one PostgreSQL tracker store, and a sequence hands out ids before the
+    transactions commit: id 100 can still be in flight while 101 is already visible. Folding 101 would move
+    the cursor past 100 for good. So folding stops before a missing id, unless the event after it is older
+    than `SETTLE_SECONDS`: then the missing ids were rolled back or erased, and are passed.
+    """
+    previous = EVENTS.alias("previous")
+    after_gaps = (sa.select(EVENTS.c.id, EVENTS.c.timestamp)
+                  .where(EVENTS.c.id > after + 1, EVENTS.c.id <= up_to,
+                         ~sa.exists().where(previous.c.id == EVENTS.c.id - 1))
+                  .order_by(EVENTS.c.id))
+    for event_id, timestamp in connection.execute(after_gaps):
+        if timestamp is None or timestamp > now - SETTLE_SECONDS:
+            before = connection.execute(sa.select(sa.func.max(EVENTS.c.id))
+                                        .where(EVENTS.c.id > after, EVENTS.c.id < event_id)).scalar()
+            return before or after
+    return up_to
+
+
+def catch_up(connection: Connection, *, batch: int = BATCH_EVENTS, now: float | None = None) -> int:
+    """Fold every settled tracker event newer than the cursor into the facts; returns how many were read.
 
     Commits after each batch of ids (the connection must not be inside a transaction of its own)."""
     folded = 0
@@ -150,7 +176,10 @@ def catch_up(connection: Connection, *, batch: int = BATCH_EVENTS) -> int:
             newest = connection.execute(sa.select(sa.func.max(EVENTS.c.id))).scalar() or 0
             if newest <= after:
                 return folded
-            up_to = min(newest, after + batch)
+            batch_end = min(newest, after + batch)
+            up_to = settled_up_to(connection, after, batch_end, time.time() if now is None else now)
+            if up_to <= after:
+                return folded
             events = list(_tracker_events(connection, after, up_to))
             known = _known_facts(connection, sorted({event.conversation_id for event in events}))
             touched, slots = fold(known, events)
@@ -158,5 +187,5 @@ def catch_up(connection: Connection, *, batch: int = BATCH_EVENTS) -> int:
             connection.execute(AnalyticsCursor.__table__.update()
                                .where(AnalyticsCursor.name == TRACKER_EVENTS).values(last_event_id=up_to))
             folded += len(events)
-        if up_to == newest:
+        if up_to != batch_end or up_to == newest:
             return folded

@@ -1,6 +1,8 @@
 """The conversation facts are caught up incrementally: each tracker event is folded once, new ones show at once."""
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 
 from bot.analytics import facts
@@ -98,3 +100,35 @@ def test_fold_keeps_the_first_start_and_message_and_the_latest_language():
     assert [e.id for e in slots + more] == [3, 6]
     touched, _ = facts.fold(touched, [facts.TrackerEvent(7, "c", "session_started", 1000.0 + 3 * 86400, None)])
     assert touched["c"].returned
+
+
+def _started(event_id: int, conversation: str, timestamp: float) -> dict:
+    return {"id": event_id, "sender_id": conversation, "type_name": "session_started", "timestamp": timestamp,
+            "data": "{}"}
+
+
+def test_an_id_still_in_flight_is_waited_for_and_a_long_missing_one_is_passed(analytics: Analytics, tracker_url):
+    """Two Rasa processes on PostgreSQL: id 28 is committed while 27 is still in flight. Folding 28 would move
+    the cursor past 27 for good, so the catch-up waits for 27 until the event after it is SETTLE_SECONDS old."""
+    assert analytics.catch_up() == 20  # the dataset's 26 events, ids 1-26
+    now = time.time()
+    add_events(tracker_url, [_started(28, "late-b", now - 5)])
+    assert analytics.catch_up() == 0  # 27 missing, 28 recent: wait
+    add_events(tracker_url, [_started(27, "late-a", now - 6)])  # the slower transaction commits
+    assert analytics.catch_up() == 2
+    # A gap whose next event is older than the settle time was a rollback or an erasure: passed.
+    add_events(tracker_url, [_started(40, "after-rollback", now - facts.SETTLE_SECONDS - 1)])
+    assert analytics.catch_up() == 1
+    with analytics._connect() as connection:
+        folded = set(connection.execute(sa.select(ConversationFacts.conversation_id)).scalars())
+    assert {"late-a", "late-b", "after-rollback"} <= folded
+
+
+def test_the_settled_horizon_stops_before_the_first_recent_gap(analytics: Analytics, tracker_url):
+    add_events(tracker_url, [_started(100, "a", 1000.0), _started(101, "b", 1001.0), _started(103, "c", 5000.0),
+                             _started(104, "d", 5001.0), _started(107, "e", 9000.0)])
+    with analytics._connect() as connection:
+        assert facts.settled_up_to(connection, 99, 107, now=5100.0) == 101     # 102 missing, 103 is 100 s old
+        assert facts.settled_up_to(connection, 99, 107, now=5200.0) == 104     # 102 passed; 105-106 missing, 107 recent
+        assert facts.settled_up_to(connection, 99, 107, now=9200.0) == 107
+        assert facts.settled_up_to(connection, 101, 107, now=5100.0) == 101    # nothing settled after the cursor

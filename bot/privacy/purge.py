@@ -9,14 +9,20 @@ the offers, promises, agreements (with their plan standings) and state changes o
 the newest of them is that old (retention runs from the loan's last activity, not from each
 record, so a plan still being paid keeps its agreement); closed escalations by their closing time.
 
+Risk scores (one per active loan per scoring run: 36 million rows a year at 100,000 loans scored daily)
+go `record_years` after they were computed, by their own time; before that, past `RISK_SCORES_DAILY_DAYS`
+only the last score of each loan and calendar month is kept, enough to say how a loan's risk was seen
+at any time. Analytics facts (per conversation: start, channel, language; no text) go `record_years` after
+the conversation started, with its language-slot history.
+
 `purge(...)` takes the stores and a fixed `now`; `purge_from_settings()` is what a scheduler (or
 cron, `python -m bot.cli purge`) calls. A dry run counts and changes nothing.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, union_all, update
+from sqlalchemy import String, cast, delete, func, or_, select, union_all, update
 from sqlalchemy import column as sql_column, table as sql_table
 from sqlalchemy.orm import Session
 
@@ -30,11 +36,14 @@ from bot.privacy.minimal import ERASED_TEXT, SUMMARY_KEYS_KEPT, minimal_summary,
 from bot.privacy.report import Report
 from bot.privacy.retention import RetentionPeriods, epoch_seconds, retention_from_settings, utc_now
 from bot.privacy.tracker_events import TrackerEvents
+from bot.risk.models import RiskScore
+from bot.analytics.models import ConversationFacts, LanguageSlot
 from bot.storage import Database
 from bot.verification.models import VerificationAttempt, VerifiedSession
 
 WIDGET_SESSIONS = sql_table("widget_sessions", sql_column("session_id"), sql_column("rotated_at"))
 BATCH = 500
+RISK_SCORES_DAILY_DAYS = 90  # every score of the last 90 days is kept; before that, one per loan and month
 
 
 def _count(session: Session, model, *conditions) -> int:
@@ -84,6 +93,16 @@ def _scrub_summaries(session: Session, cutoff: datetime, apply: bool) -> int:
                 session.execute(update(Escalation).where(Escalation.id == escalation_id)
                                 .values(summary=minimal_summary(summary)))
     return scrubbed
+
+
+def _thin_risk_scores(session: Session, before: datetime, apply: bool) -> int:
+    """Scores older than `before`, but for the last of each loan and calendar month."""
+    month = func.substr(cast(RiskScore.scored_at, String), 1, 7)  # '2026-12' on SQLite and PostgreSQL
+    last = (select(RiskScore.loan_reference, func.max(RiskScore.scored_at).label("scored_at"))
+            .where(RiskScore.scored_at < before).group_by(RiskScore.loan_reference, month).subquery())
+    kept = select(RiskScore.id).join(last, (RiskScore.loan_reference == last.c.loan_reference)
+                                     & (RiskScore.scored_at == last.c.scored_at))
+    return _delete(session, RiskScore, apply, RiskScore.scored_at < before, RiskScore.id.not_in(kept))
 
 
 def purge(database: Database, tracker: TrackerEvents, periods: RetentionPeriods, *, now: datetime,
@@ -136,6 +155,14 @@ def purge(database: Database, tracker: TrackerEvents, periods: RetentionPeriods,
             counts["chat deep links"] += _delete(session, ChatLink, apply, ChatLink.loan_reference.in_(batch))
         for category, count in counts.items():
             report.erased(category, count, f"idle loans: {len(loans)}" if count else "")
+        report.erased("risk scores", _delete(session, RiskScore, apply, RiskScore.scored_at < records))
+        report.erased(f"risk scores older than {RISK_SCORES_DAILY_DAYS} days (one per loan and month kept)",
+                      _thin_risk_scores(session, now - timedelta(days=RISK_SCORES_DAILY_DAYS), apply))
+        started_before = epoch_seconds(records)
+        report.erased("analytics conversation facts", _delete(session, ConversationFacts, apply,
+                                                              ConversationFacts.started_at < started_before))
+        report.erased("analytics language-slot history", _delete(session, LanguageSlot, apply,
+                                                                 LanguageSlot.set_at < started_before))
         closed = select(Escalation.id).where(Escalation.status == CLOSED, Escalation.closed_at < records)
         notes = _delete(session, EscalationNote, apply, EscalationNote.escalation_id.in_(closed))
         escalations = _delete(session, Escalation, apply, Escalation.id.in_(closed))

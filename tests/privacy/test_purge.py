@@ -229,3 +229,55 @@ def test_follow_up_records_go_with_their_idle_loans_and_unused_links_with_old_te
     for category in ("follow-up attempts (send log)", "follow-up contacts", "outreach holds", "chat deep links",
                      "chat deep links never used"):
         assert report.count(category) == 1, category
+
+
+def test_risk_scores_thin_to_one_a_month_after_90_days_and_go_after_the_record_period(demo_database, trackers):
+    from datetime import timedelta
+
+    from bot.risk.models import RiskScore
+
+    def score(reference: str, at: datetime) -> RiskScore:
+        return RiskScore(loan_reference=reference, scored_at=at, model_version="lr-test", probability=0.1,
+                         band="low", reasons="[]")
+
+    daily = [NOW - timedelta(days=n) for n in range(0, 200)]  # every day of the last 200
+    with demo_database.unit_of_work() as session:
+        session.add_all(score("HCF-1001", at) for at in daily)
+        session.add(score("HCF-3003", LONG_AGO))
+    before = NOW - timedelta(days=90)
+    expected_months = {at.strftime("%Y-%m") for at in daily if at < before}
+    dry = purge(demo_database, trackers.events, PERIODS, now=NOW, dry_run=True)
+    report = purge(demo_database, trackers.events, PERIODS, now=NOW)
+    with demo_database.unit_of_work() as session:
+        kept = sorted(session.execute(select(RiskScore.scored_at).where(RiskScore.loan_reference == "HCF-1001"))
+                      .scalars())
+        assert session.execute(select(RiskScore).where(RiskScore.loan_reference == "HCF-3003")).first() is None
+    recent = [at for at in kept if at >= before]
+    older = [at for at in kept if at < before]
+    assert len(recent) == 91  # NOW - 0 .. NOW - 90 days: the cut itself is not older than the cut
+    # One per month before that: the month's last score (the one nearest the cut for the cut's own month).
+    assert sorted(at.strftime("%Y-%m") for at in older) == sorted(expected_months)
+    for at in older:
+        same_month = [d for d in daily if d < before and d.strftime("%Y-%m") == at.strftime("%Y-%m")]
+        assert at == max(same_month)
+    assert report.count("risk scores") == 1
+    thinned = 200 - 91 - len(expected_months)
+    assert report.count("risk scores older than 90 days (one per loan and month kept)") == thinned
+    # The dry run counts the same (HCF-3003's 2019 score is its month's only one: the record rule takes it).
+    assert dry.count("risk scores older than 90 days (one per loan and month kept)") == thinned
+    assert dry.count("risk scores") == 1
+
+
+def test_analytics_facts_go_when_their_conversation_started_before_the_record_period(demo_database, trackers):
+    from bot.analytics.models import ConversationFacts, LanguageSlot
+
+    with demo_database.unit_of_work() as session:
+        for conversation_id, at, event in (("web:2019", LONG_AGO, 1), ("web:2023", THREE_YEARS, 2)):
+            session.add(ConversationFacts(conversation_id=conversation_id, started_event_id=event,
+                                          started_at=epoch(at), returned=False, last_event_id=event))
+            session.add(LanguageSlot(event_id=event, conversation_id=conversation_id, set_at=epoch(at), value="en"))
+    report = purge(demo_database, trackers.events, PERIODS, now=NOW)
+    with demo_database.unit_of_work() as session:
+        assert session.execute(select(ConversationFacts.conversation_id)).scalars().all() == ["web:2023"]
+        assert session.execute(select(LanguageSlot.conversation_id)).scalars().all() == ["web:2023"]
+    assert report.count("analytics conversation facts") == report.count("analytics language-slot history") == 1

@@ -31,7 +31,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 
 from bot.accounts.arrears import ArrearsStatement
-from bot.accounts.models import Borrower, Charge, ChargeKind, Loan, Payment, PaymentStatus, ScheduledInstalment
+from bot.accounts.models import (
+    MAX_INSTALMENTS, PAYMENT_STATUS_WORDS, Borrower, Charge, ChargeKind, Loan, Payment, ScheduledInstalment,
+)
 from bot.accounts.repository import DEFAULT_ORDER, Identity, LoanBooks, statement_of
 from bot.accounts.settings import CoreBankingSettings
 from bot.accounts.source import AccountsUnavailable
@@ -41,9 +43,6 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_BYTES = 5 * 1024 * 1024  # a loan's whole payment history is far less; more is not an answer
 CENT = Decimal("0.01")
 RATE_QUANTUM = Decimal("0.000001")  # the Rate column's six places
-MAX_INSTALMENTS = 1200
-PAYMENT_STATUSES = {"credited": PaymentStatus.SUCCEEDED, "returned": PaymentStatus.RETURNED,
-                    "failed": PaymentStatus.FAILED}  # the import format's words (docs/data-format.md)
 CHARGE_KINDS = {kind.value: kind for kind in ChargeKind}
 LANGUAGES = ("en", "zh")
 # Payments are allocated in (paid_on, str(id)) order: ids of one width keep the core's order within a day.
@@ -364,7 +363,7 @@ def read_payments(document: Any, loan: Loan, instalments: list[ScheduledInstalme
         payments.append(Payment(
             id=FIRST_PAYMENT_ID + index, external_id=payment_id, loan_id=loan.id, instalment_id=number,
             amount=_money(item, "amount", where, positive=True), paid_on=_day(item, "paid_on", where),
-            status=_choice(item, "status", where, PAYMENT_STATUSES), note=note[:200] if note else None,
+            status=_choice(item, "status", where, PAYMENT_STATUS_WORDS), note=note[:200] if note else None,
             source="core_banking",
         ))
     return payments

@@ -19,6 +19,14 @@ class PaymentStatus(str, enum.Enum):
     RETURNED = "returned"  # collected, then reversed by the borrower's bank
 
 
+# How a lender's files and its core-banking API name a payment's status (docs/data-format.md,
+# docs/core-banking-api.md): one vocabulary for both ways the books arrive.
+PAYMENT_STATUS_WORDS = {"credited": PaymentStatus.SUCCEEDED, "returned": PaymentStatus.RETURNED,
+                        "reversed": PaymentStatus.RETURNED,  # withdrawn by the lender: pays nothing, as returned
+                        "failed": PaymentStatus.FAILED}
+MAX_INSTALMENTS = 1200  # instalment numbers run 1..1200 (100 years of monthly instalments)
+
+
 class ChargeKind(str, enum.Enum):
     LATE_FEE = "late_fee"
     PENALTY_INTEREST = "penalty_interest"

@@ -13,16 +13,12 @@ from decimal import Decimal
 from typing import Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.accounts.models import ChargeKind, PaymentStatus
+from bot.accounts.models import MAX_INSTALMENTS, PAYMENT_STATUS_WORDS, ChargeKind
 from bot.config import loan_reference_format
 
 # ISO 4217 codes accepted, with their minor units. The money columns keep two places, so no code with three.
 CURRENCY_MINOR_UNITS = {"CNY": 2, "USD": 2, "EUR": 2, "GBP": 2, "HKD": 2, "SGD": 2, "JPY": 0}
 LANGUAGES = ("en", "zh")
-PAYMENT_STATUSES = {"credited": PaymentStatus.SUCCEEDED, "returned": PaymentStatus.RETURNED,
-                    "reversed": PaymentStatus.RETURNED,  # withdrawn by the lender: pays nothing, as returned
-                    "failed": PaymentStatus.FAILED}
-MAX_INSTALMENTS = 1200  # instalment numbers run 1..1200 (100 years of monthly instalments)
 KEY_LENGTH = 64
 RATE_PLACES = 6
 
@@ -209,7 +205,7 @@ def read_schedule(row: Row, currency: str) -> dict:
 def read_payment(row: Row, currency: str) -> dict:
     number = row.get("instalment_number") or ""
     return {"external_id": text(row, "payment_id"), "amount": money(row, "amount", currency, positive=True),
-            "paid_on": iso_date(row, "paid_on"), "status": choice(row, "status", PAYMENT_STATUSES),
+            "paid_on": iso_date(row, "paid_on"), "status": choice(row, "status", PAYMENT_STATUS_WORDS),
             "number": integer(row, "instalment_number", 1, MAX_INSTALMENTS) if number.strip() else None,
             "note": optional_text(row, "note", 200)}
 

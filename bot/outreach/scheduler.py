@@ -220,10 +220,17 @@ class OutreachScheduler:
                 .values(status=status, attempts=Contact.attempts + 1, claimed_by=None, claimed_at=None, **changes)
                 .execution_options(synchronize_session=False))
 
-    def run_forever(self, interval_seconds: float, stop: threading.Event | None = None) -> None:
-        """Tick every `interval_seconds` until `stop` is set; a failing tick is logged, never fatal."""
+    def run_forever(self, interval_seconds: float, stop: threading.Event | None = None,
+                    before_tick: Callable[[], object] | None = None) -> None:
+        """Tick every `interval_seconds` until `stop` is set (`before_tick` first: the day's risk scoring);
+        a failing tick is logged, never fatal."""
         stop = stop or threading.Event()
         while not stop.is_set():
+            if before_tick is not None:
+                try:
+                    before_tick()
+                except Exception:  # noqa: BLE001 - scoring failing today must not stop the follow-up
+                    logger.exception("outreach.before_tick_failed")
             try:
                 report = self.tick()
                 if report.claimed or report.planned or report.released:

@@ -42,7 +42,7 @@ migrate() {
     "$PY" -c 'from bot.config import load_settings; from bot.storage.schema import migrate; migrate(load_settings().database_url)'
     echo "migrated the application database"
   fi
-  "$PY" - "$VAR_DIR/endpoints.yml" <<'PYEOF'
+  PYTHONWARNINGS=ignore "$PY" - "$VAR_DIR/endpoints.yml" <<'PYEOF'
 import sys
 from rasa.core.tracker_store import TrackerStore
 from rasa.utils.endpoints import read_endpoint_config
@@ -60,8 +60,10 @@ if [ "$process" != migrate ]; then
   command=$(procfile_command "$process")
   [ -n "$command" ] || die "no process '$process' in the Procfile (expected rasa, actions, web, outreach, migrate or cli)"
 fi
-# Ports and TensorFlow threading exactly as `make run` exports them (scripts/run.sh).
-eval "$("$PY" -m bot.cli export-env)"
+# Ports and TensorFlow threading exactly as `make run` exports them (scripts/run.sh); a bad setting
+# stops here, naming the variable (an assignment, unlike `eval "$(…)"`, fails under `set -e`).
+exports=$("$PY" -m bot.cli export-env)
+eval "$exports"
 "$PY" -m bot.cli render-config >/dev/null
 refuse_generated_secrets
 if [ "$process" = migrate ]; then

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,11 @@ def test_the_healthcheck_fails_when_the_server_does_not_answer(tmp_path):
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "-m", "action_server"],
                                env={**os.environ, "ACTION_PORT": str(port)})
     try:
-        problem = healthcheck.check(Path(f"/proc/{process.pid}"), timeout=2)
+        proc = Path(f"/proc/{process.pid}")
+        deadline = time.time() + 10
+        while b"action_server" not in (proc / "cmdline").read_bytes() and time.time() < deadline:
+            time.sleep(0.05)  # until the child has exec'd (before, it shows pytest's command line)
+        problem = healthcheck.check(proc, timeout=2)
         assert problem and f"http://127.0.0.1:{port}/health" in problem
     finally:
         process.kill()

@@ -3,6 +3,7 @@ compose file parsed, the Kustomize base and production overlay rendered by kubec
 the Kubernetes JSON schemas (deploy/render.sh), then against what the processes need."""
 from __future__ import annotations
 
+import fnmatch
 import re
 import subprocess
 
@@ -71,6 +72,36 @@ def test_the_model_is_trained_in_the_build_and_local_state_stays_out():
     assert ("COPY", "--from=model /app/models/assistant.tar.gz models/assistant.tar.gz") in stages[-1]
     ignored = set((PROJECT_ROOT / ".dockerignore").read_text().split())
     assert {".env", ".venv", "var", "models", ".git", ".venv-tools"} <= ignored
+
+
+def build_context() -> set[str]:
+    """The committed files `docker build .` sends, after .dockerignore (its patterns here are plain
+    names, globs and `**/` prefixes: a file is left out when a pattern matches it or a folder above it)."""
+    patterns = [line.strip() for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    files = subprocess.run(["git", "ls-files"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+
+    def ignored(path: str) -> bool:
+        parts = path.split("/")
+        prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+        return any(fnmatch.fnmatchcase(prefix, pattern) or
+                   (pattern.startswith("**/") and fnmatch.fnmatchcase(prefix.split("/")[-1], pattern[3:]))
+                   for pattern in patterns for prefix in prefixes)
+
+    return {path for path in files if not ignored(path)}
+
+
+def test_the_build_context_holds_every_process_the_training_inputs_and_no_tests():
+    context = build_context()
+    # What the Procfile's commands and the entry point import or read, and what `rasa train` reads.
+    needed = {"Procfile", "policy.yml", "config.yml", "domain.yml", "requirements.lock", "deploy/entrypoint.sh",
+              "deploy/healthcheck.py", "action_server/__main__.py", "rasa_runtime/__main__.py",
+              "channels/web/__main__.py", "bot/outreach/__main__.py", "bot/cli.py"}
+    assert needed <= context, sorted(needed - context)
+    for folder in ("data/", "nlu_components/", "bot/storage/migrations/", "channels/widget/static/"):
+        assert any(path.startswith(folder) for path in context), folder
+    assert not any(path.startswith("tests/") for path in context)
 
 
 # ------------------------------------------------------------------ compose.yaml

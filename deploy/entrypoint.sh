@@ -57,6 +57,7 @@ if [ "$process" = cli ]; then
   exec "$PY" -m bot.cli "$@"
 fi
 if [ "$process" != migrate ]; then
+  case "$process" in *[!a-z0-9_-]*|"") die "no process '$process' in the Procfile" ;; esac  # a name, not a pattern
   command=$(procfile_command "$process")
   [ -n "$command" ] || die "no process '$process' in the Procfile (expected rasa, actions, web, outreach, migrate or cli)"
 fi

@@ -14,30 +14,10 @@ flock 9
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
-is_python310() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; }
-
-find_python310() {
-  local candidate
-  shopt -s nullglob
-  local pyenv_root; pyenv_root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
-  for candidate in "${PYTHON:-}" python3.10 python3 "$pyenv_root"/versions/3.10*/bin/python3.10; do
-    [ -n "$candidate" ] || continue
-    if command -v "$candidate" >/dev/null 2>&1 && is_python310 "$candidate"; then
-      command -v "$candidate"; return 0
-    fi
-  done
-  # Last resort on an ordinary networked machine: uv fetches a standalone CPython 3.10.
-  if command -v python3 >/dev/null 2>&1; then
-    say "Python 3.10 not found on PATH or under pyenv; trying uv" >&2
-    if python3 -m pip install --quiet --user uv >&2 && python3 -m uv python install 3.10 >&2; then
-      candidate=$(python3 -m uv python find 3.10) && is_python310 "$candidate" && { echo "$candidate"; return 0; }
-    fi
-  fi
-  return 1
-}
+. "$ROOT/scripts/python310.sh"  # is_python310, find_python310
 
 if [ ! -x "$VENV/bin/python" ] || ! is_python310 "$VENV/bin/python"; then
-  PY=$(find_python310) || {
+  PY=$(ALLOW_UV=1 find_python310) || {
     echo "ERROR: this project needs Python 3.10 (Rasa 3.6 refuses 3.11+, python-telegram-bot 22 needs 3.10+)." >&2
     echo "Install it with pyenv ('pyenv install 3.10.13'), your OS packages, or 'pip install uv && uv python install 3.10'," >&2
     echo "or point PYTHON=/path/to/python3.10 at one, then run this again." >&2

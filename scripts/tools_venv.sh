@@ -8,21 +8,7 @@ cd "$(dirname "$0")/.."
 VENV=.venv-tools
 REQUIREMENTS=deploy/requirements-tools.txt
 
-is_python310() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; }
-
-# Python 3.10 where scripts/bootstrap.sh looks for it: $PYTHON, PATH, then pyenv's versions.
-find_python310() {
-  local candidate pyenv_root
-  shopt -s nullglob
-  pyenv_root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
-  for candidate in "${PYTHON:-}" python3.10 python3 "$pyenv_root"/versions/3.10*/bin/python3.10; do
-    [ -n "$candidate" ] || continue
-    if command -v "$candidate" >/dev/null 2>&1 && is_python310 "$candidate"; then
-      command -v "$candidate"; return 0
-    fi
-  done
-  return 1
-}
+. scripts/python310.sh  # is_python310, find_python310 (as scripts/bootstrap.sh finds it)
 
 HASH=$(sha256sum "$REQUIREMENTS" | cut -c1-16)
 if [ -x "$VENV/bin/python" ] && is_python310 "$VENV/bin/python" && [ "$(cat "$VENV/.requirements-hash" 2>/dev/null)" = "$HASH" ]; then

@@ -231,6 +231,22 @@ class EscalationQueue:
         """Every escalation (open ones first), for supervisors."""
         return list(self._ordered())
 
+    def claims_since(self, priority: int, since: datetime) -> list[tuple[datetime, datetime]]:
+        """(created_at, claimed_at) of the escalations of this priority opened since `since` and claimed
+        (the data of a waiting borrower's expected wait, bot/handoff/waiting.py)."""
+        return [(row.created_at, row.claimed_at) for row in self.session.execute(
+            select(Escalation.created_at, Escalation.claimed_at)
+            .where(Escalation.priority == priority, Escalation.created_at >= since, Escalation.claimed_at.is_not(None))
+        )]
+
+    def agents_working(self, since: datetime) -> int:
+        """How many agents hold an escalation now or claimed one since `since`."""
+        return len(set(self.session.execute(
+            select(Escalation.claimed_by).where(
+                Escalation.claimed_by.is_not(None),
+                or_(Escalation.status == CLAIMED, Escalation.claimed_at >= since))
+        ).scalars()))
+
     def get(self, escalation_id: int) -> Escalation | None:
         return self.session.get(Escalation, escalation_id)
 

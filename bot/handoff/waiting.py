@@ -7,11 +7,14 @@ the actions and the web schedule call in with the escalation's fields and the ti
 """
 from __future__ import annotations
 
+import math
 import re
+import statistics
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
+from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from bot.negotiation.policy import DeskRules
@@ -59,6 +62,14 @@ _ZH_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六":
               "十一": 11, "十二": 12}
 MAX_READ_CHARS = 200  # answers here are short; a long message is something else, never parsed
 
+# The expected wait is measured, not promised: the median time-to-claim of escalations of the same
+# priority opened while the desk was open in the last CLAIM_HISTORY days. Fewer than
+# MIN_CLAIMS_FOR_ESTIMATE such claims is too little data: the borrower then hears their place only.
+CLAIM_HISTORY = timedelta(days=14)
+MIN_CLAIMS_FOR_ESTIMATE = 5
+# An agent counts as working the desk when they hold an escalation or claimed one this recently.
+AGENT_ACTIVE_WINDOW = timedelta(hours=1)
+
 
 @dataclass(frozen=True)
 class WaitingState:
@@ -92,6 +103,37 @@ def place_in_queue(escalation_id: int, waiting_ids: list[int]) -> int | None:
 
 def waiting_state(desk: DeskRules, now_utc: datetime, escalation_id: int, waiting_ids: list[int]) -> WaitingState:
     return WaitingState(desk_open=desk.is_open(now_utc), place=place_in_queue(escalation_id, waiting_ids))
+
+
+def claim_minutes(desk: DeskRules, claims: Iterable[tuple[datetime, datetime]]) -> list[float]:
+    """Minutes from opening to claim of (created_at, claimed_at) pairs, keeping only escalations opened
+    while the desk was open: a request made at night and claimed next morning says nothing of the
+    wait during opening hours."""
+    return [(claimed - created).total_seconds() / 60 for created, claimed in claims
+            if claimed >= created and desk.is_open(created)]
+
+
+def expected_wait_minutes(claim_minutes_seen: list[float], place: int, agents_working: int) -> int | None:
+    """Whole minutes a borrower at `place` (1 = next) can expect to wait; None when there is too little data.
+
+    Each agent working takes about one escalation per median time-to-claim, so the borrower is
+    reached after ceil(place / agents) such rounds. With no agent working now, one is assumed
+    (the desk is open: someone is expected).
+    """
+    if place < 1 or len(claim_minutes_seen) < MIN_CLAIMS_FOR_ESTIMATE:
+        return None
+    rounds = math.ceil(place / max(agents_working, 1))
+    return max(1, math.ceil(statistics.median(claim_minutes_seen) * rounds))
+
+
+def rounded_wait(minutes: int) -> int | None:
+    """What the borrower is told: the minute up to 10, the nearest 5 up to an hour; None above an hour
+    ("more than an hour"): a figure that precise would be a promise the data cannot keep."""
+    if minutes <= 10:
+        return minutes
+    if minutes <= 60:
+        return min(60, 5 * round(minutes / 5))
+    return None
 
 
 def needs_unclaimed_notice(desk: DeskRules, *, status: str, created_at: datetime, wait_notice_at: datetime | None,

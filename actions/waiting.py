@@ -157,7 +157,11 @@ class ActionDeskChoice(BorrowerAction):
         if choice is WaitChoice.CALLBACK:
             say(dispatcher, "utter_callback_question", buttons=callback_buttons(lang))
             return []
-        # "Keep waiting", or a message for the agent: it is in the transcript, and the bot steps aside.
+        if choice is None:
+            # None of the three: a message for the agent. The borrower keeps waiting, and the words are on the
+            # escalation now (the queue's latest message), whether or not a console is watching the tracker store.
+            with services().db.unit_of_work() as session:
+                EscalationQueue(session).record_borrower_message(tracker.sender_id, text, now)
         say(dispatcher, "utter_keep_waiting")
         return [ConversationPaused()]
 

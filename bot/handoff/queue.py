@@ -48,11 +48,20 @@ PREVIEW_CHARS = 280
 _ESCALATION_NUMBER = re.compile(r"#?\s*(\d{1,9})")
 
 
-class NotAllowed(PermissionError):
+class Refusal(Exception):
+    """A step the queue refuses. `str()` is the English sentence; `template` and `params` let a front end
+    word it in the agent's language (channels/console/wording.py names messages by these templates)."""
+
+    def __init__(self, template: str, **params: Any) -> None:
+        super().__init__(template.format(**params))
+        self.template, self.params = template, params
+
+
+class NotAllowed(Refusal, PermissionError):
     """The agent's role or assignment does not allow this step."""
 
 
-class Conflict(RuntimeError):
+class Conflict(Refusal, RuntimeError):
     """The step lost a race or contradicts the escalation's state (someone else got there first)."""
 
 
@@ -286,7 +295,7 @@ class EscalationQueue:
         if role != SUPERVISOR and (escalation.status != CLAIMED or escalation.claimed_by != username):
             raise NotAllowed("only its holder or a supervisor can transfer a conversation")
         if escalation.claimed_by == to:
-            raise Conflict(f"{to} holds this conversation already")
+            raise Conflict("{agent} holds this conversation already", agent=to)
         held_by, status = escalation.claimed_by, escalation.status
         result = self.session.execute(
             update(Escalation)
@@ -364,7 +373,7 @@ class EscalationQueue:
         if escalation.status != CLAIMED:
             raise NotAllowed("claim the conversation first")
         if escalation.claimed_by != username and role != SUPERVISOR:
-            raise NotAllowed(f"claimed by {escalation.claimed_by}")
+            raise NotAllowed("claimed by {agent}", agent=escalation.claimed_by)
 
     # -- notes -------------------------------------------------------------------
     def add_note(self, escalation_id: int, author: str, text: str, now: datetime) -> EscalationNote:
@@ -386,7 +395,8 @@ class EscalationQueue:
         if not isinstance(offer, dict):
             raise NotAllowed("there is no proposed offer to approve")
         if not may_approve(escalation, role):
-            raise NotAllowed(f"an offer needing {authority_needed(offer)} authority can't be approved by an {role}")
+            raise NotAllowed("an offer needing {authority} authority can't be approved by an {role}",
+                             authority=authority_needed(offer), role=role)
         approved = {**offer, "approved_by": username, "approved_at": now.isoformat(timespec="seconds")}
         escalation.approved_offer = json.dumps(approved, ensure_ascii=False)
         self._decide(escalation, "approved", username, now)

@@ -52,11 +52,16 @@ CALLBACK_TITLES: dict[str, dict[CallbackSlot, str]] = {
 SATISFACTION_TITLES = {"en": ("1 Poor", "2", "3", "4", "5 Very good"), "zh": ("1 很差", "2", "3", "4", "5 很好")}
 MORNING, AFTERNOON = time(10, 0), time(14, 0)
 
-# Typed answers that mean the same as a button (lower-cased, NFKC). Kept short and literal.
+# Typed answers that mean the same as a button (lower-cased, NFKC). Kept short and literal: a message that
+# matches none of them is a message for the agent (the borrower keeps waiting and it reaches the queue).
+# Latin phrases match whole words ("bot" is not in "about"); Chinese ones anywhere in the text.
 _CHOICE_WORDS: dict[WaitChoice, tuple[str, ...]] = {
-    WaitChoice.CONTINUE: ("assistant", "continue", "go on", "bot", "助理", "机器人", "继续使用"),
-    WaitChoice.CALLBACK: ("callback", "call back", "call me", "ring me", "回电", "回拨", "打电话", "来电"),
-    WaitChoice.KEEP_WAITING: ("keep waiting", "wait", "等待", "等着", "我等", "等人工"),
+    WaitChoice.CONTINUE: ("assistant", "continue", "go on", "carry on", "bot", "chatbot", "助理", "助手", "机器人",
+                          "继续使用", "继续聊", "先用"),
+    WaitChoice.CALLBACK: ("callback", "call back", "call me", "ring me", "phone me", "回电", "回拨", "打电话",
+                          "来电", "打给我"),
+    WaitChoice.KEEP_WAITING: ("keep waiting", "continue waiting", "carry on waiting", "still wait", "wait", "waiting", "i'll wait",
+                              "hold on", "等待", "等着", "我等", "等人工", "继续等", "再等"),
 }
 _ZH_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
               "十一": 11, "十二": 12}
@@ -153,13 +158,19 @@ def read_wait_choice(text: str, lang: str) -> WaitChoice | None:
         for choice, title in titles.items():
             if said == _normal(title):
                 return choice
-    # Longest phrases first: "keep waiting" must not read as "continue".
-    phrases = sorted(((word, choice) for choice, words in _CHOICE_WORDS.items() for word in words),
-                     key=lambda pair: -len(pair[0]))
-    for word, choice in phrases:
-        if word in said:
+    for phrase, choice in _CHOICE_PHRASES:
+        if phrase.search(said):
             return choice
     return None
+
+
+def _phrase(word: str) -> re.Pattern[str]:
+    return re.compile(re.escape(word) if not word.isascii() else r"(?<![a-z])" + re.escape(word) + r"(?![a-z])")
+
+
+# Longest phrases first: "continue waiting" must not read as "continue".
+_CHOICE_PHRASES = tuple((_phrase(word), choice) for word, choice in sorted(
+    ((word, choice) for choice, words in _CHOICE_WORDS.items() for word in words), key=lambda pair: -len(pair[0])))
 
 
 def _next_open_day(desk: DeskRules, day: date) -> date:

@@ -64,10 +64,10 @@ def test_the_expected_wait_is_said_in_the_borrowers_language(minutes, lang, text
     assert expected_wait_text(minutes, lang) == text
 
 
-def claimed(services, minutes: list[float], agents: list[str]) -> None:
+def claimed(running, minutes: list[float], agents: list[str]) -> None:
     """Escalations of priority 3 opened in the last hour and claimed after `minutes`, by these agents in turn."""
     now = utc_now()
-    with services.db.unit_of_work() as session:
+    with running.db.unit_of_work() as session:
         queue = EscalationQueue(session)
         for index, wait in enumerate(minutes):
             created = now - timedelta(minutes=50)

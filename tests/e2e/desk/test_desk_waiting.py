@@ -19,6 +19,7 @@ from bot.negotiation.policy import DeskRules
 from channels.console.rasa_api import CLOSED_INTENT
 from channels.console.typing import TypingRelay
 from channels.web.schedule import notify_unclaimed
+from tests.e2e.borrowers import SocketIOBorrower
 from tests.e2e.desk.conftest import AGENT_PASSWORD, TOKEN, utc_now
 from tests.e2e.stack import Stack
 from tests.handoff.test_console_api import sign_in
@@ -224,3 +225,22 @@ def test_through_the_console_claim_typing_and_close_reach_the_borrower(stack, bo
     detail = console.get(f"/console/api/escalations/{escalation_id}").json()
     assert detail["satisfaction"] == 5 and detail["wait_notice_at"].endswith("Z")
     assert detail["assistant_resumed_at"] is None and detail["callback_at"] is None
+
+
+def test_typed_words_choose_and_other_text_keeps_waiting_and_reaches_the_queue(stack, borrower):
+    borrower.say("转人工")
+    replies = borrower.say("好的，我先用智能助理")  # typed, not the button
+    assert any("智能助理继续为您服务" in reply for reply in replies), replies
+    assert escalation_of(stack, borrower.conversation_id).assistant_resumed_at is not None
+
+    other = SocketIOBorrower(stack)
+    try:
+        other.say(ASK_FOR_PERSON)
+        said = "my salary comes on Friday, I can pay then"
+        replies = other.say(said)
+        assert any("A person will reply here" in reply for reply in replies), replies
+        assert paused(stack, other.conversation_id)
+        escalation = escalation_of(stack, other.conversation_id)
+        assert escalation.last_borrower_text == said and escalation.assistant_resumed_at is None
+    finally:
+        other.close()

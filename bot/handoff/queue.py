@@ -242,10 +242,13 @@ class EscalationQueue:
 
     def claims_since(self, priority: int, since: datetime) -> list[tuple[datetime, datetime]]:
         """(created_at, claimed_at) of the escalations of this priority opened since `since` and claimed
-        (the data of a waiting borrower's expected wait, bot/handoff/waiting.py)."""
+        (the data of a waiting borrower's expected wait, bot/handoff/waiting.py). A reopened escalation's
+        claim says nothing of a wait from its opening, and is left out; a transfer moves `claimed_at` on,
+        so a transferred one counts as waiting until the transfer (an overestimate, on the safe side)."""
         return [(row.created_at, row.claimed_at) for row in self.session.execute(
             select(Escalation.created_at, Escalation.claimed_at)
-            .where(Escalation.priority == priority, Escalation.created_at >= since, Escalation.claimed_at.is_not(None))
+            .where(Escalation.priority == priority, Escalation.created_at >= since,
+                   Escalation.claimed_at.is_not(None), Escalation.reopened_at.is_(None))
         )]
 
     def agents_working(self, since: datetime) -> int:

@@ -92,3 +92,14 @@ async def test_with_too_little_data_the_borrower_hears_the_place_only(services, 
     dispatcher = CollectingDispatcher()
     await ActionHandoff().run(dispatcher, tracker("request_human", ["I want a person"]), domain)
     assert responses(dispatcher) == ["utter_handoff_waiting", "utter_handoff_place"]
+
+
+async def test_a_reopened_escalations_claim_is_not_a_wait(services, domain):  # noqa: F811
+    claimed(services, CLAIMS, ["ada"])
+    with services.db.unit_of_work() as session:
+        queue = EscalationQueue(session)
+        reopened = queue.latest_for("past-0")
+        reopened.reopened_at = utc_now()  # five claims, one of them after a reopen: four count, too few
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff().run(dispatcher, tracker("request_human", ["I want a person"]), domain)
+    assert responses(dispatcher) == ["utter_handoff_waiting", "utter_handoff_place"]

@@ -22,7 +22,7 @@ from actions.common import (
     BorrowerAction, accounts, is_verified, language, latest_intent, say, services, today, utc_now,
     verified_reference,
 )
-from actions.waiting import ask_satisfaction, offer_wait_choices
+from actions.waiting import ask_satisfaction, expected_wait, offer_wait_choices, tell_expected_wait
 from bot.accounts.source import AccountsUnavailable
 from bot.agreements.service import record_offer
 from bot.handoff.queue import EscalationQueue, approved_offer_of
@@ -114,6 +114,7 @@ class ActionHandoff(BorrowerAction):
                 summary=escalation_summary(tracker, intent), language=lang, now=now,
             )
             state = waiting_state(desk, now, escalation.id, [e.id for e in queue.waiting()])
+            wait = expected_wait(queue, desk, escalation.priority, state.place, now) if state.desk_open else None
             if not state.desk_open and escalation.wait_notice_at is None:
                 escalation.wait_notice_at = now  # told at once; the schedule's unclaimed notice is not sent again
         settings = services().settings
@@ -133,6 +134,7 @@ class ActionHandoff(BorrowerAction):
             return events
         if state.place is not None:
             say(dispatcher, "utter_handoff_place", place=state.place)
+            tell_expected_wait(dispatcher, wait, lang)
         return events + [ConversationPaused()]
 
 

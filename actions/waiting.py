@@ -28,9 +28,11 @@ from actions.understanding import last_bot_turn
 from bot.handoff.models import CLAIMED, CLOSED, WAITING, Escalation
 from bot.handoff.queue import HANDED_BACK, EscalationQueue
 from bot.handoff.waiting import (
-    CALLBACK_TITLES, CHOICE_TITLES, SATISFACTION_TITLES, WaitChoice, read_callback_time, read_satisfaction,
-    read_wait_choice, satisfaction_open,
+    AGENT_ACTIVE_WINDOW, CALLBACK_TITLES, CHOICE_TITLES, CLAIM_HISTORY, SATISFACTION_TITLES, WaitChoice, claim_minutes,
+    expected_wait_minutes, read_callback_time, read_satisfaction, read_wait_choice, rounded_wait, satisfaction_open,
 )
+from bot.messages.waiting import expected_wait_text
+from bot.negotiation.policy import DeskRules
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,22 @@ def offer_wait_choices(dispatcher: CollectingDispatcher, response: str, lang: st
     settings = services().settings
     say(dispatcher, response, buttons=wait_choice_buttons(lang), agent_hours=settings.agent_hours,
         agent_hours_zh=settings.agent_hours_zh)
+
+
+def expected_wait(queue: EscalationQueue, desk: DeskRules, priority: int, place: int | None,
+                  now: datetime) -> int | None:
+    """The expected wait in minutes of a borrower at `place`, from the desk's measured claims; None when
+    there is too little data (bot/handoff/waiting.py says how little)."""
+    if place is None:
+        return None
+    seen = claim_minutes(desk, queue.claims_since(priority, now - CLAIM_HISTORY))
+    return expected_wait_minutes(seen, place, queue.agents_working(now - AGENT_ACTIVE_WINDOW))
+
+
+def tell_expected_wait(dispatcher: CollectingDispatcher, minutes: int | None, lang: str) -> None:
+    """Say the expected wait, rounded; nothing when it could not be estimated."""
+    if minutes is not None:
+        dispatcher.utter_message(text=expected_wait_text(rounded_wait(minutes), lang))
 
 
 def desk_time_text(moment_utc: datetime, lang: str) -> str:
@@ -139,7 +157,11 @@ class ActionDeskChoice(BorrowerAction):
         if choice is WaitChoice.CALLBACK:
             say(dispatcher, "utter_callback_question", buttons=callback_buttons(lang))
             return []
-        # "Keep waiting", or a message for the agent: it is in the transcript, and the bot steps aside.
+        if choice is None:
+            # None of the three: a message for the agent. The borrower keeps waiting, and the words are on the
+            # escalation now (the queue's latest message), whether or not a console is watching the tracker store.
+            with services().db.unit_of_work() as session:
+                EscalationQueue(session).record_borrower_message(tracker.sender_id, text, now)
         say(dispatcher, "utter_keep_waiting")
         return [ConversationPaused()]
 

@@ -48,11 +48,20 @@ PREVIEW_CHARS = 280
 _ESCALATION_NUMBER = re.compile(r"#?\s*(\d{1,9})")
 
 
-class NotAllowed(PermissionError):
+class Refusal(Exception):
+    """A step the queue refuses. `str()` is the English sentence; `template` and `params` let a front end
+    word it in the agent's language (channels/console/wording.py names messages by these templates)."""
+
+    def __init__(self, template: str, **params: Any) -> None:
+        super().__init__(template.format(**params))
+        self.template, self.params = template, params
+
+
+class NotAllowed(Refusal, PermissionError):
     """The agent's role or assignment does not allow this step."""
 
 
-class Conflict(RuntimeError):
+class Conflict(Refusal, RuntimeError):
     """The step lost a race or contradicts the escalation's state (someone else got there first)."""
 
 
@@ -231,6 +240,25 @@ class EscalationQueue:
         """Every escalation (open ones first), for supervisors."""
         return list(self._ordered())
 
+    def claims_since(self, priority: int, since: datetime) -> list[tuple[datetime, datetime]]:
+        """(created_at, claimed_at) of the escalations of this priority opened since `since` and claimed
+        (the data of a waiting borrower's expected wait, bot/handoff/waiting.py). A reopened escalation's
+        claim says nothing of a wait from its opening, and is left out; a transfer moves `claimed_at` on,
+        so a transferred one counts as waiting until the transfer (an overestimate, on the safe side)."""
+        return [(row.created_at, row.claimed_at) for row in self.session.execute(
+            select(Escalation.created_at, Escalation.claimed_at)
+            .where(Escalation.priority == priority, Escalation.created_at >= since,
+                   Escalation.claimed_at.is_not(None), Escalation.reopened_at.is_(None))
+        )]
+
+    def agents_working(self, since: datetime) -> int:
+        """How many agents hold an escalation now or claimed one since `since`."""
+        return len(set(self.session.execute(
+            select(Escalation.claimed_by).where(
+                Escalation.claimed_by.is_not(None),
+                or_(Escalation.status == CLAIMED, Escalation.claimed_at >= since))
+        ).scalars()))
+
     def get(self, escalation_id: int) -> Escalation | None:
         return self.session.get(Escalation, escalation_id)
 
@@ -270,7 +298,7 @@ class EscalationQueue:
         if role != SUPERVISOR and (escalation.status != CLAIMED or escalation.claimed_by != username):
             raise NotAllowed("only its holder or a supervisor can transfer a conversation")
         if escalation.claimed_by == to:
-            raise Conflict(f"{to} holds this conversation already")
+            raise Conflict("{agent} holds this conversation already", agent=to)
         held_by, status = escalation.claimed_by, escalation.status
         result = self.session.execute(
             update(Escalation)
@@ -348,7 +376,7 @@ class EscalationQueue:
         if escalation.status != CLAIMED:
             raise NotAllowed("claim the conversation first")
         if escalation.claimed_by != username and role != SUPERVISOR:
-            raise NotAllowed(f"claimed by {escalation.claimed_by}")
+            raise NotAllowed("claimed by {agent}", agent=escalation.claimed_by)
 
     # -- notes -------------------------------------------------------------------
     def add_note(self, escalation_id: int, author: str, text: str, now: datetime) -> EscalationNote:
@@ -370,7 +398,8 @@ class EscalationQueue:
         if not isinstance(offer, dict):
             raise NotAllowed("there is no proposed offer to approve")
         if not may_approve(escalation, role):
-            raise NotAllowed(f"an offer needing {authority_needed(offer)} authority can't be approved by an {role}")
+            raise NotAllowed("an offer needing {authority} authority can't be approved by an {role}",
+                             authority=authority_needed(offer), role=role)
         approved = {**offer, "approved_by": username, "approved_at": now.isoformat(timespec="seconds")}
         escalation.approved_offer = json.dumps(approved, ensure_ascii=False)
         self._decide(escalation, "approved", username, now)

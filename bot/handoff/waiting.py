@@ -7,11 +7,14 @@ the actions and the web schedule call in with the escalation's fields and the ti
 """
 from __future__ import annotations
 
+import math
 import re
+import statistics
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
+from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from bot.negotiation.policy import DeskRules
@@ -49,15 +52,28 @@ CALLBACK_TITLES: dict[str, dict[CallbackSlot, str]] = {
 SATISFACTION_TITLES = {"en": ("1 Poor", "2", "3", "4", "5 Very good"), "zh": ("1 很差", "2", "3", "4", "5 很好")}
 MORNING, AFTERNOON = time(10, 0), time(14, 0)
 
-# Typed answers that mean the same as a button (lower-cased, NFKC). Kept short and literal.
+# Typed answers that mean the same as a button (lower-cased, NFKC). Kept short and literal: a message that
+# matches none of them is a message for the agent (the borrower keeps waiting and it reaches the queue).
+# Latin phrases match whole words ("bot" is not in "about"); Chinese ones anywhere in the text.
 _CHOICE_WORDS: dict[WaitChoice, tuple[str, ...]] = {
-    WaitChoice.CONTINUE: ("assistant", "continue", "go on", "bot", "助理", "机器人", "继续使用"),
-    WaitChoice.CALLBACK: ("callback", "call back", "call me", "ring me", "回电", "回拨", "打电话", "来电"),
-    WaitChoice.KEEP_WAITING: ("keep waiting", "wait", "等待", "等着", "我等", "等人工"),
+    WaitChoice.CONTINUE: ("assistant", "continue", "go on", "carry on", "bot", "chatbot", "助理", "助手", "机器人",
+                          "继续使用", "继续聊", "先用"),
+    WaitChoice.CALLBACK: ("callback", "call back", "call me", "ring me", "phone me", "回电", "回拨", "打电话",
+                          "来电", "打给我"),
+    WaitChoice.KEEP_WAITING: ("keep waiting", "continue waiting", "carry on waiting", "still wait", "wait", "waiting", "i'll wait",
+                              "hold on", "等待", "等着", "我等", "等人工", "继续等", "再等"),
 }
 _ZH_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
               "十一": 11, "十二": 12}
 MAX_READ_CHARS = 200  # answers here are short; a long message is something else, never parsed
+
+# The expected wait is measured, not promised: the median time-to-claim of escalations of the same
+# priority opened while the desk was open in the last CLAIM_HISTORY days. Fewer than
+# MIN_CLAIMS_FOR_ESTIMATE such claims is too little data: the borrower then hears their place only.
+CLAIM_HISTORY = timedelta(days=14)
+MIN_CLAIMS_FOR_ESTIMATE = 5
+# An agent counts as working the desk when they hold an escalation or claimed one this recently.
+AGENT_ACTIVE_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -94,6 +110,37 @@ def waiting_state(desk: DeskRules, now_utc: datetime, escalation_id: int, waitin
     return WaitingState(desk_open=desk.is_open(now_utc), place=place_in_queue(escalation_id, waiting_ids))
 
 
+def claim_minutes(desk: DeskRules, claims: Iterable[tuple[datetime, datetime]]) -> list[float]:
+    """Minutes from opening to claim of (created_at, claimed_at) pairs, keeping only escalations opened
+    while the desk was open: a request made at night and claimed next morning says nothing of the
+    wait during opening hours."""
+    return [(claimed - created).total_seconds() / 60 for created, claimed in claims
+            if claimed >= created and desk.is_open(created)]
+
+
+def expected_wait_minutes(claim_minutes_seen: list[float], place: int, agents_working: int) -> int | None:
+    """Whole minutes a borrower at `place` (1 = next) can expect to wait; None when there is too little data.
+
+    Each agent working takes about one escalation per median time-to-claim, so the borrower is
+    reached after ceil(place / agents) such rounds. With no agent working now, one is assumed
+    (the desk is open: someone is expected).
+    """
+    if place < 1 or len(claim_minutes_seen) < MIN_CLAIMS_FOR_ESTIMATE:
+        return None
+    rounds = math.ceil(place / max(agents_working, 1))
+    return max(1, math.ceil(statistics.median(claim_minutes_seen) * rounds))
+
+
+def rounded_wait(minutes: int) -> int | None:
+    """What the borrower is told: the minute up to 10, the nearest 5 up to an hour; None above an hour
+    ("more than an hour"): a figure that precise would be a promise the data cannot keep."""
+    if minutes <= 10:
+        return minutes
+    if minutes <= 60:
+        return min(60, 5 * round(minutes / 5))
+    return None
+
+
 def needs_unclaimed_notice(desk: DeskRules, *, status: str, created_at: datetime, wait_notice_at: datetime | None,
                            now_utc: datetime) -> bool:
     """Whether a waiting borrower nobody claimed should now be told and offered choices (once)."""
@@ -111,13 +158,19 @@ def read_wait_choice(text: str, lang: str) -> WaitChoice | None:
         for choice, title in titles.items():
             if said == _normal(title):
                 return choice
-    # Longest phrases first: "keep waiting" must not read as "continue".
-    phrases = sorted(((word, choice) for choice, words in _CHOICE_WORDS.items() for word in words),
-                     key=lambda pair: -len(pair[0]))
-    for word, choice in phrases:
-        if word in said:
+    for phrase, choice in _CHOICE_PHRASES:
+        if phrase.search(said):
             return choice
     return None
+
+
+def _phrase(word: str) -> re.Pattern[str]:
+    return re.compile(re.escape(word) if not word.isascii() else r"(?<![a-z])" + re.escape(word) + r"(?![a-z])")
+
+
+# Longest phrases first: "continue waiting" must not read as "continue".
+_CHOICE_PHRASES = tuple((_phrase(word), choice) for word, choice in sorted(
+    ((word, choice) for choice, words in _CHOICE_WORDS.items() for word in words), key=lambda pair: -len(pair[0])))
 
 
 def _next_open_day(desk: DeskRules, day: date) -> date:

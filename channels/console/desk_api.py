@@ -32,6 +32,7 @@ from bot.storage import Database
 from channels.console.live import LiveHub, event_stream
 from channels.console.rasa_api import RasaConversations, RasaUnavailable
 from channels.console.transcript import transcript
+from channels.console.wording import refusal, refused, words
 
 LANGUAGES = ("en", "zh")
 
@@ -134,14 +135,14 @@ def desk_router(deps: ConsoleDeps) -> APIRouter:
 
     def supervisor_only(agent, what: str) -> None:
         if not agent.is_supervisor:
-            raise HTTPException(403, f"only a supervisor can {what}")
+            raise refused(403, agent.language, "only a supervisor can {what}", what=words(agent.language, what))
 
     # -- the agent ---------------------------------------------------------------------
     @router.put("/api/me/language")
     def set_language(body: dict[str, Any] = Body(...), agent=Depends(changing_agent)) -> dict:
         language = body.get("language")
         if language not in LANGUAGES:
-            raise HTTPException(400, "language is en or zh")
+            raise refused(400, agent.language, "language is en or zh")
         with deps.database().unit_of_work() as s:
             account_named(s, agent.username).language = language
         return {"ok": True}
@@ -162,26 +163,26 @@ def desk_router(deps: ConsoleDeps) -> APIRouter:
             try:
                 queue.release(escalation_id, agent.username, agent.role)
             except Conflict as exc:
-                raise HTTPException(409, str(exc)) from exc
+                raise refusal(409, agent.language, exc) from exc
         return {"ok": True}
 
     @router.post("/api/escalations/{escalation_id}/transfer")
     def transfer(escalation_id: int, body: dict[str, Any] = Body(...), agent=Depends(changing_agent)) -> dict:
         to = str(body.get("to") or "").strip().lower()
         if not to:
-            raise HTTPException(400, "to is the username of the agent who takes it over")
+            raise refused(400, agent.language, "to is the username of the agent who takes it over")
         with deps.database().unit_of_work() as s:
             target = account_named(s, to)
             if target is None or is_disabled(target):
-                raise HTTPException(400, f"no active agent named {to[:64]!r}")
+                raise refused(400, agent.language, "no active agent named {name}", name=repr(to[:64]))
             queue = EscalationQueue(s)
             escalation = deps.visible_to(agent, queue.get(escalation_id))
             try:
                 queue.transfer(escalation, target.username, agent.username, agent.role, now_utc())
             except NotAllowed as exc:
-                raise HTTPException(403, str(exc)) from exc
+                raise refusal(403, agent.language, exc) from exc
             except Conflict as exc:
-                raise HTTPException(409, str(exc)) from exc
+                raise refusal(409, agent.language, exc) from exc
         return {"ok": True}
 
     @router.post("/api/escalations/{escalation_id}/reopen")
@@ -190,15 +191,15 @@ def desk_router(deps: ConsoleDeps) -> APIRouter:
             queue = EscalationQueue(s)
             escalation = queue.get(escalation_id)
             if escalation is None:
-                raise HTTPException(404, "no such escalation")
+                raise refused(404, agent.language, "no such escalation")
             before = (escalation.claimed_by, escalation.claimed_at, escalation.closed_at, escalation.outcome,
                       escalation.first_agent_reply_at, escalation.reopened_at)
             try:
                 queue.reopen_closed(escalation, agent.username, agent.role, now_utc())
             except NotAllowed as exc:
-                raise HTTPException(403, str(exc)) from exc
+                raise refusal(403, agent.language, exc) from exc
             except Conflict as exc:
-                raise HTTPException(409, str(exc)) from exc
+                raise refusal(409, agent.language, exc) from exc
             conversation_id = escalation.conversation_id
         try:
             deps.rasa_api().pause(conversation_id)  # the bot stays quiet until an agent has spoken
@@ -209,7 +210,7 @@ def desk_router(deps: ConsoleDeps) -> APIRouter:
                     escalation.status = CLOSED
                     (escalation.claimed_by, escalation.claimed_at, escalation.closed_at, escalation.outcome,
                      escalation.first_agent_reply_at, escalation.reopened_at) = before
-            raise HTTPException(502, f"not reopened: Rasa could not pause the bot: {exc}") from exc
+            raise refused(502, agent.language, "not reopened: Rasa could not pause the bot: {error}", error=exc) from exc
         return {"ok": True}
 
     # -- the transcript's newer entries ----------------------------------------------------
@@ -231,7 +232,7 @@ def desk_router(deps: ConsoleDeps) -> APIRouter:
     @router.get("/api/canned")
     def canned(language: str = "", agent=Depends(api_agent)) -> dict:
         if language and language not in LANGUAGES:
-            raise HTTPException(400, "language is en or zh")
+            raise refused(400, agent.language, "language is en or zh")
         with deps.database().unit_of_work() as s:
             return {"replies": [reply_json(r) for r in CannedReplies(s).live(language or None)]}
 
@@ -245,7 +246,7 @@ def desk_router(deps: ConsoleDeps) -> APIRouter:
                     return reply_json(replies.create(draft, agent.username, now_utc()))
                 reply = replies.get(reply_id)
                 if reply is None:
-                    raise HTTPException(404, "no such canned reply")
+                    raise refused(404, agent.language, "no such canned reply")
                 return reply_json(replies.update(reply, draft, now_utc()))
         except DuplicateShortcut as exc:
             raise HTTPException(409, str(exc)) from exc
@@ -267,7 +268,7 @@ def desk_router(deps: ConsoleDeps) -> APIRouter:
             replies = CannedReplies(s)
             reply = replies.get(reply_id)
             if reply is None:
-                raise HTTPException(404, "no such canned reply")
+                raise refused(404, agent.language, "no such canned reply")
             replies.archive(reply, now_utc())
         return {"ok": True}
 
@@ -308,7 +309,7 @@ def desk_router(deps: ConsoleDeps) -> APIRouter:
         supervisor_only(agent, "revoke API keys")
         with deps.database().unit_of_work() as s:
             if not revoke_key(s, key_id, now_utc()):
-                raise HTTPException(404, "no live key with this id")
+                raise refused(404, agent.language, "no live key with this id")
         return {"ok": True}
 
     # -- live events ---------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from channels.console.sessions import LOGIN_COOKIE, SESSION_COOKIE, ConsoleSessi
 from channels.console.throttle import SignInThrottle
 from channels.console.transcript import transcript, visible_slots
 from channels.console.typing import typing_router
+from channels.console.wording import refusal, refused, words
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -130,7 +131,7 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
 
     def changing_agent(request: Request, agent: Agent = Depends(api_agent)) -> Agent:
         if not csrf_ok(agent.csrf, request.headers.get("X-CSRF-Token")):
-            raise HTTPException(403, "missing or wrong CSRF token")
+            raise refused(403, agent.language, "missing or wrong CSRF token")
         return agent
 
     def page(request: Request, name: str, agent: Agent | None, **context: Any) -> HTMLResponse:
@@ -143,9 +144,9 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
 
     def visible_to(agent: Agent, escalation: Escalation | None) -> Escalation:
         if escalation is None:
-            raise HTTPException(404, "no such escalation")
+            raise refused(404, agent.language, "no such escalation")
         if not agent.is_supervisor and escalation.status != WAITING and escalation.claimed_by != agent.username:
-            raise HTTPException(403, f"this conversation is handled by {escalation.claimed_by}")
+            raise refused(403, agent.language, "this conversation is handled by {agent}", agent=escalation.claimed_by)
         return escalation
 
     def acting_on(escalation_id: int, agent: Agent, step: Callable[[EscalationQueue, Escalation], Any]) -> Any:
@@ -157,42 +158,42 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
                 queue.ensure_can_act(escalation, agent.username, agent.role)
                 return step(queue, escalation)
             except NotAllowed as exc:
-                raise HTTPException(403, str(exc)) from exc
+                raise refusal(403, agent.language, exc) from exc
 
     def verified_loan(s, escalation_id: int, agent: Agent) -> Loan:
         """The loan of an escalation the agent may read, once the borrower verified (outreach changes need one)."""
         summary = summary_of(visible_to(agent, EscalationQueue(s).get(escalation_id)))
         loan_ref = summary.get("loan_ref")
         if not summary.get("verified") or not loan_ref:
-            raise HTTPException(409, "the borrower has not verified: no loan is linked to this conversation")
+            raise refused(409, agent.language, "the borrower has not verified: no loan is linked to this conversation")
         loan = s.execute(select(Loan).where(Loan.reference == loan_ref)).scalar_one_or_none()
         if loan is None:
-            raise HTTPException(404, f"no loan {loan_ref} in the books")
+            raise refused(404, agent.language, "no loan {loan_ref} in the books", loan_ref=loan_ref)
         return loan
 
-    def queue_filter(params: dict[str, str]) -> QueueFilter:
+    def queue_filter(params: dict[str, str], lang: str) -> QueueFilter:
         """The queue's filters from the query string, or 400 naming the bad one."""
         def number(key: str, low: int, high: int) -> int | None:
             raw = (params.get(key) or "").strip()
             if not raw:
                 return None
             if not raw.isdigit() or not low <= int(raw) <= high:
-                raise HTTPException(400, f"{key} is a whole number from {low} to {high}")
+                raise refused(400, lang, "{key} is a whole number from {low} to {high}", key=key, low=low, high=high)
             return int(raw)
 
         language = (params.get("language") or "").strip() or None
         if language is not None and language not in LANGUAGES:
-            raise HTTPException(400, "language is en or zh")
+            raise refused(400, lang, "language is en or zh")
         return QueueFilter(text=(params.get("q") or "")[:200], language=language,
                            reason=(params.get("reason") or "").strip()[:40] or None,
                            priority=number("priority", 1, 4),
                            min_age_minutes=number("min_age_minutes", 0, 525600),
                            agent=(params.get("agent") or "").strip().lower()[:64] or None)
 
-    def text_field(body: dict[str, Any], key: str = "text") -> str:
+    def text_field(body: dict[str, Any], lang: str, key: str = "text") -> str:
         text = str(body.get(key) or "").strip()
         if not text:
-            raise HTTPException(400, f"{key} is empty")
+            raise refused(400, lang, "{key} is empty", key=key)
         return text[:MAX_TEXT]
 
     router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -283,10 +284,10 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
     @router.get("/api/queue")
     def queue_items(request: Request, view: str = "waiting", agent: Agent = Depends(api_agent)) -> Response:
         if view not in ("waiting", "mine", "all"):
-            raise HTTPException(400, "view is one of waiting, mine, all")
+            raise refused(400, agent.language, "view is one of waiting, mine, all")
         if view == "all" and not agent.is_supervisor:
-            raise HTTPException(403, "only supervisors see every conversation")
-        wanted = queue_filter(dict(request.query_params))
+            raise refused(403, agent.language, "only supervisors see every conversation")
+        wanted = queue_filter(dict(request.query_params), agent.language)
         now = now_utc()
         with database().unit_of_work() as s:
             rows = EscalationQueue(s).search(view, agent.username, wanted, now)
@@ -330,14 +331,15 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
             summary = summary_of(escalation)
             loan_ref = summary.get("loan_ref")
             if not summary.get("verified") or not loan_ref:
-                return not_available("Not verified: the borrower has not proved who they are, "
-                                     "so no loan is linked to this conversation.")
+                return not_available(words(agent.language, "Not verified: the borrower has not proved who they "
+                                           "are, so no loan is linked to this conversation."))
             today = now_utc().date()
             books = account_books(s, loan_ref, today)
             if books is None:
-                return not_available(f"No loan {loan_ref} in the books.", loan_ref)
-            data = books_json(books, today)
-            data["outreach"] = outreach_json(outreach_view(s, loan_ref, now_utc()), handoff_open=escalation.status != CLOSED)
+                return not_available(words(agent.language, "No loan {loan_ref} in the books.", loan_ref=loan_ref), loan_ref)
+            data = books_json(books, today, agent.language)
+            data["outreach"] = outreach_json(outreach_view(s, loan_ref, now_utc()), handoff_open=escalation.status != CLOSED,
+                                             lang=agent.language)
             return data
 
     # Outreach: any agent who may read the escalation may pause or resume; a breathing space is a
@@ -345,7 +347,7 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
     @router.post("/api/escalations/{escalation_id}/outreach/pause")
     def outreach_pause(escalation_id: int, body: dict[str, Any] = Body(...),
                        agent: Agent = Depends(changing_agent)) -> dict:
-        note = text_field(body, "note")
+        note = text_field(body, agent.language, "note")
         with database().unit_of_work() as s:
             loan = verified_loan(s, escalation_id, agent)
             try:
@@ -367,7 +369,7 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
     @router.post("/api/escalations/{escalation_id}/outreach/breathing-space")
     def outreach_breathing_space(escalation_id: int, agent: Agent = Depends(changing_agent)) -> dict:
         if not agent.is_supervisor:
-            raise HTTPException(403, "only a supervisor records a breathing space")
+            raise refused(403, agent.language, "only a supervisor records a breathing space")
         rules = outreach_rules()
         with database().unit_of_work() as s:
             loan = verified_loan(s, escalation_id, agent)
@@ -385,7 +387,7 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
         with database().unit_of_work() as s:
             queue = EscalationQueue(s)
             if not queue.claim(escalation_id, agent.username, now_utc()):
-                raise HTTPException(409, "someone else claimed it first")
+                raise refused(409, agent.language, "someone else claimed it first")
             claimed = queue.get(escalation_id)
             target = (claimed.conversation_id, claimed.language)
         with contextlib.suppress(RasaUnavailable):  # the claim stands; the borrower hears of it with the first reply
@@ -394,19 +396,19 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
 
     @router.post("/api/escalations/{escalation_id}/reply")
     def reply(escalation_id: int, body: dict[str, Any] = Body(...), agent: Agent = Depends(changing_agent)) -> dict:
-        text = text_field(body)
+        text = text_field(body, agent.language)
         target = acting_on(escalation_id, agent, lambda q, e: (e.conversation_id, e.language))
         try:
             rasa_api().send_as_agent(target[0], agent.display_name, text, target[1])
         except RasaUnavailable as exc:
-            raise HTTPException(502, f"message not delivered: {exc}") from exc
+            raise refused(502, agent.language, "message not delivered: {error}", error=exc) from exc
         with database().unit_of_work() as s:
             EscalationQueue(s).record_agent_reply(escalation_id, now_utc())  # stops the first-reply clock
         return {"ok": True}
 
     @router.post("/api/escalations/{escalation_id}/notes")
     def add_note(escalation_id: int, body: dict[str, Any] = Body(...), agent: Agent = Depends(changing_agent)) -> dict:
-        text = text_field(body)
+        text = text_field(body, agent.language)
         acting_on(escalation_id, agent, lambda q, e: q.add_note(e.id, agent.username, text, now_utc()))
         return {"ok": True}
 
@@ -422,7 +424,7 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
             why = str(body.get("why") or "")[:500]
             acting_on(escalation_id, agent, lambda q, e: q.reject_offer(e, agent.username, now_utc(), why))
             return {"ok": True}
-        raise HTTPException(400, "decision is approve or reject")
+        raise refused(400, agent.language, "decision is approve or reject")
 
     @router.post("/api/escalations/{escalation_id}/hand-back")
     def hand_back(escalation_id: int, agent: Agent = Depends(changing_agent)) -> dict:
@@ -440,19 +442,20 @@ def console_router(settings: Settings, *, db: Database | None = None, rasa: Rasa
             if resumed:
                 with contextlib.suppress(RasaUnavailable):
                     rasa_api().pause(conversation_id)
-            raise HTTPException(502, f"Rasa did not take the conversation back, it is still yours: {exc}") from exc
+            raise refused(502, agent.language, "Rasa did not take the conversation back, it is still yours: {error}",
+                          error=exc) from exc
         return {"ok": True}
 
     @router.post("/api/escalations/{escalation_id}/close")
     def close(escalation_id: int, body: dict[str, Any] = Body(...), agent: Agent = Depends(changing_agent)) -> dict:
         outcome = body.get("outcome")
         if outcome not in OUTCOMES:
-            raise HTTPException(400, f"outcome is one of {', '.join(OUTCOMES)}")
+            raise refused(400, agent.language, "outcome is one of {outcomes}", outcomes=", ".join(OUTCOMES))
         conversation_id = acting_on(escalation_id, agent, lambda q, e: q.close(e, outcome, now_utc()) or e.conversation_id)
         try:
             rasa_api().resume(conversation_id)  # the bot answers the borrower's next message again
         except RasaUnavailable as exc:
-            raise HTTPException(502, f"closed, but the bot is still paused: {exc}") from exc
+            raise refused(502, agent.language, "closed, but the bot is still paused: {error}", error=exc) from exc
         with contextlib.suppress(RasaUnavailable):  # closed either way; only the satisfaction question is lost
             rasa_api().trigger(conversation_id, CLOSED_INTENT)
         return {"ok": True}

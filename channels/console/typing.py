@@ -14,12 +14,13 @@ import logging
 from typing import Any, Callable
 
 import httpx
-from fastapi import APIRouter, Body, Depends, HTTPException
+from fastapi import APIRouter, Body, Depends
 
 from bot.config import Settings
 from bot.handoff.models import CLAIMED, WAITING
 from bot.handoff.queue import EscalationQueue
 from bot.storage import Database
+from channels.console.wording import refused
 
 log = logging.getLogger(__name__)
 WEB_PREFIX = "web:"
@@ -63,11 +64,11 @@ def typing_router(database: Callable[[], Database], settings: Callable[[], Setti
             state["relay"] = TypingRelay(settings().rasa_url, settings().rasa_api_token)
         return state["relay"]
 
-    def escalation_of(escalation_id: int) -> tuple[str, str, str | None]:
+    def escalation_of(escalation_id: int, lang: str) -> tuple[str, str, str | None]:
         with database().unit_of_work() as s:
             escalation = EscalationQueue(s).get(escalation_id)
             if escalation is None:
-                raise HTTPException(404, "no such escalation")
+                raise refused(404, lang, "no such escalation")
             return escalation.conversation_id, escalation.status, escalation.claimed_by
 
     @router.post("/api/escalations/{escalation_id}/typing")
@@ -75,19 +76,19 @@ def typing_router(database: Callable[[], Database], settings: Callable[[], Setti
                      agent: Any = Depends(changing_agent)) -> dict:
         typing = body.get("typing")
         if not isinstance(typing, bool):
-            raise HTTPException(400, "typing is true or false")
-        conversation_id, status, holder = escalation_of(escalation_id)
+            raise refused(400, agent.language, "typing is true or false")
+        conversation_id, status, holder = escalation_of(escalation_id, agent.language)
         if status != CLAIMED or holder != agent.username:
-            raise HTTPException(403, "only the agent holding this conversation shows typing to the borrower")
+            raise refused(403, agent.language, "only the agent holding this conversation shows typing to the borrower")
         delivered = conversation_id.startswith(WEB_PREFIX) and relay().agent_typing(
             conversation_id, typing, agent.display_name)
         return {"ok": True, "delivered": delivered}
 
     @router.get("/api/escalations/{escalation_id}/typing")
     def borrower_typing(escalation_id: int, agent: Any = Depends(api_agent)) -> dict:
-        conversation_id, status, holder = escalation_of(escalation_id)
+        conversation_id, status, holder = escalation_of(escalation_id, agent.language)
         if not agent.is_supervisor and status != WAITING and holder != agent.username:
-            raise HTTPException(403, f"this conversation is handled by {holder}")
+            raise refused(403, agent.language, "this conversation is handled by {agent}", agent=holder)
         typing = conversation_id.startswith(WEB_PREFIX) and relay().borrower_typing(conversation_id)
         return {"borrower_typing": typing}
 

@@ -26,7 +26,8 @@ With more than one Rasa process (`SANIC_WORKERS` > 1, or several hosts), a borro
 lives in one process while an agent's message (Rasa's HTTP API, `output_channel=latest`) may
 arrive at another, which has no such socket. When `redis_url` is configured, every emit goes
 through Redis (python-socketio's AsyncRedisManager) and the process that holds the socket
-delivers it.
+delivers it; a borrower's typing is kept in Redis too (channels/widget/typing.py), so the console's
+question "is the borrower typing?" has the same answer in every process.
 """
 from __future__ import annotations
 
@@ -34,7 +35,6 @@ import asyncio
 import hmac
 import json
 import logging
-import time
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 import socketio
@@ -50,6 +50,7 @@ from bot.messages import PayloadError, RichMessage, parse_payload, too_long
 from bot.messages.agent_label import AGENT_LABELLED
 from channels.message_limit import TOO_LONG_REPLY
 from channels.widget.sessions import WidgetSessions, sessions_from_settings
+from channels.widget.typing import BorrowerTyping, borrower_typing
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ class WidgetSocketIOInput(SocketIOInput):
     sessions: Optional[WidgetSessions] = None
     app: Any = None  # the Sanic app, for Rasa's agent (its tracker store) when replaying
     api_token: Optional[str] = None  # Rasa's API token: the console's relay (typing) presents it
-    borrower_typing: Optional[Dict[str, float]] = None  # conversation id -> until (monotonic), this process
+    typing_store: Optional[BorrowerTyping] = None  # borrowers typing now (shared through Redis when configured)
 
     @classmethod
     def name(cls) -> Text:
@@ -207,11 +208,7 @@ class WidgetSocketIOInput(SocketIOInput):
             room = (await sio.get_session(sid, namespace=namespace)).get("conversation_id")
             if not room:
                 return
-            typing = self._typing_now()
-            if isinstance(data, dict) and data.get("typing") is True:
-                typing[room] = time.monotonic() + BORROWER_TYPING_SECONDS
-            else:
-                typing.pop(room, None)
+            await self._typing().set(room, isinstance(data, dict) and data.get("typing") is True)
 
         @blueprint.route("/typing", methods=["POST"])
         async def agent_typing(request: Request) -> Any:
@@ -229,12 +226,11 @@ class WidgetSocketIOInput(SocketIOInput):
 
         @blueprint.route("/typing", methods=["GET"])
         async def borrower_typing(request: Request) -> Any:
-            """Whether the borrower of a web conversation is typing now (as this process heard it)."""
+            """Whether the borrower of a web conversation is typing now (heard by any process when Redis is set)."""
             if not self._token_ok(request):
                 return response.json({"detail": "wrong or missing token"}, status=401)
             room = request.args.get("conversation_id") or ""
-            until = self._typing_now().get(room)
-            return response.json({"typing": until is not None})
+            return response.json({"typing": await self._typing().is_typing(room)})
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: Text, data: Any) -> None:
@@ -251,20 +247,16 @@ class WidgetSocketIOInput(SocketIOInput):
                 return
             message = UserMessage(text, output, room, input_channel=self.name(),
                                   metadata=_metadata(data, self.metadata_key))
-            self._typing_now().pop(room, None)
+            await self._typing().set(room, False)
             await on_new_message(message)
             await self._send_state(sid, room)
 
         return blueprint
 
-    def _typing_now(self) -> Dict[str, float]:
-        """Borrowers typing now, stale entries dropped."""
-        if self.borrower_typing is None:
-            self.borrower_typing = {}
-        now = time.monotonic()
-        for room in [room for room, until in self.borrower_typing.items() if until < now]:
-            del self.borrower_typing[room]
-        return self.borrower_typing
+    def _typing(self) -> BorrowerTyping:
+        if self.typing_store is None:
+            self.typing_store = borrower_typing(self.redis_url, BORROWER_TYPING_SECONDS)
+        return self.typing_store
 
     def _token_ok(self, request: Request) -> bool:
         if self.api_token is None:

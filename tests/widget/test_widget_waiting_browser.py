@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import requests
 from playwright.sync_api import expect
 
 from channels.console.rasa_api import agent_message_event
 from tests.widget.conftest import API_TOKEN
+
+pytestmark = pytest.mark.slow
 
 
 def _luminance(rgb: tuple[int, int, int]) -> float:

@@ -1,76 +1,32 @@
 """Waiting for a person, from the borrower's side, over the real widget channel (socket.io), the real
 Rasa server and action server, and the console's own Rasa client and typing relay.
 
-The stack here runs with a policy whose desk is closed at the time of the test (all days, a
-one-hour window that excludes now, in UTC), so a request for a person is out of hours.
+The stack (conftest.py) runs with a policy whose desk is closed at the time of the test, so a request
+for a person is out of hours.
 """
 from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Iterator
 
 import pytest
-import yaml
-from sqlalchemy import select
 
-from bot.handoff.models import AgentAccount, Escalation
+from bot.handoff.models import Escalation
 from bot.handoff.queue import EscalationQueue
 from bot.negotiation.policy import DeskRules
-from channels.console.rasa_api import CLOSED_INTENT, RasaConversations
+from channels.console.rasa_api import CLOSED_INTENT
 from channels.console.typing import TypingRelay
 from channels.web.schedule import notify_unclaimed
-from tests.conftest import PROJECT_ROOT
 from tests.e2e.borrowers import SocketIOBorrower
-from tests.e2e.stack import MODEL, Stack
-from tests.handoff.test_console_api import PASSWORD, sign_in
+from tests.e2e.desk.conftest import AGENT_PASSWORD, TOKEN, utc_now
+from tests.e2e.stack import Stack
+from tests.handoff.test_console_api import sign_in
 
-TOKEN = "e2e-token"
+pytestmark = pytest.mark.slow
+
 ASK_FOR_PERSON = "I want to talk to a person"
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def closed_desk_policy(path: Path) -> Path:
-    """policy.yml with the desk open every day for one hour that does not include now (UTC)."""
-    policy = yaml.safe_load((PROJECT_ROOT / "policy.yml").read_text())
-    window = ("20:00", "21:00") if utc_now().hour < 12 else ("03:00", "04:00")
-    policy["desk"].update(time_zone="UTC", open_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                          opens=window[0], closes=window[1])
-    path.write_text(yaml.safe_dump(policy, allow_unicode=True))
-    return path
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[Stack]:
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run `bash scripts/bootstrap.sh` first")
-    var = tmp_path_factory.mktemp("desk")
-    running = Stack(var, extra_env={"POLICY_FILE": str(closed_desk_policy(var / "policy.yml"))})
-    running.setup()
-    try:
-        running.start()
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def borrower(stack: Stack) -> Iterator[SocketIOBorrower]:
-    person = SocketIOBorrower(stack)
-    yield person
-    person.close()
-
-
-@pytest.fixture
-def rasa(stack: Stack) -> Iterator[RasaConversations]:
-    client = RasaConversations(stack.url, TOKEN)
-    yield client
-    client.close()
 
 
 def escalation_of(stack: Stack, conversation_id: str) -> Escalation:
@@ -207,12 +163,11 @@ def test_the_schedule_tells_a_borrower_nobody_claimed_once(stack, borrower, rasa
 
 @pytest.fixture
 def console(stack: Stack, monkeypatch) -> Iterator:
-    """The agent console's routes against this stack's Rasa and database, with agents Ada and Bob."""
+    """The agent console's routes against this stack's Rasa and database (agents Ada and Bob: conftest.py)."""
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
     from bot.config import load_settings
-    from bot.handoff.accounts import create_account
     from bot.storage import Database
     from channels.console import console_router
 
@@ -220,11 +175,6 @@ def console(stack: Stack, monkeypatch) -> Iterator:
     monkeypatch.setenv("RASA_URL", stack.url)
     monkeypatch.setenv("RASA_API_TOKEN", TOKEN)
     database = Database(f"sqlite:///{stack.var_dir / 'app.db'}")
-    with database.unit_of_work() as session:
-        # Names of their own: the stack's set-up creates demo console accounts with other passwords.
-        for username, name in (("deskada", "Ada"), ("deskbob", "Bob")):
-            if session.execute(select(AgentAccount).where(AgentAccount.username == username)).first() is None:
-                create_account(session, username, name, "agent", PASSWORD)
     app = FastAPI()
     app.include_router(console_router(load_settings(), db=database))
     yield TestClient(app)
@@ -239,7 +189,7 @@ def test_through_the_console_claim_typing_and_close_reach_the_borrower(stack, bo
     arrived = threading.Event()
     borrower.client.on("agent_typing", lambda event: (typing_events.append(event), arrived.set()))
 
-    ada = sign_in(console, "deskada")
+    ada = sign_in(console, "deskada", AGENT_PASSWORD)
     assert ada, "Ada could not sign in"
     assert console.post(f"/console/api/escalations/{escalation_id}/claim",
                         headers={"X-CSRF-Token": ada}).status_code == 200
@@ -260,7 +210,7 @@ def test_through_the_console_claim_typing_and_close_reach_the_borrower(stack, bo
     assert console.get(typing_url).json() == {"borrower_typing": True}
 
     bob_client = type(console)(console.app)
-    bob = sign_in(bob_client, "deskbob")
+    bob = sign_in(bob_client, "deskbob", AGENT_PASSWORD)
     refused = bob_client.post(typing_url, json={"typing": True}, headers={"X-CSRF-Token": bob})
     assert refused.status_code == 403 and "holding" in refused.json()["detail"]
 
@@ -275,3 +225,22 @@ def test_through_the_console_claim_typing_and_close_reach_the_borrower(stack, bo
     detail = console.get(f"/console/api/escalations/{escalation_id}").json()
     assert detail["satisfaction"] == 5 and detail["wait_notice_at"].endswith("Z")
     assert detail["assistant_resumed_at"] is None and detail["callback_at"] is None
+
+
+def test_typed_words_choose_and_other_text_keeps_waiting_and_reaches_the_queue(stack, borrower):
+    borrower.say("转人工")
+    replies = borrower.say("好的，我先用智能助理")  # typed, not the button
+    assert any("智能助理继续为您服务" in reply for reply in replies), replies
+    assert escalation_of(stack, borrower.conversation_id).assistant_resumed_at is not None
+
+    other = SocketIOBorrower(stack)
+    try:
+        other.say(ASK_FOR_PERSON)
+        said = "my salary comes on Friday, I can pay then"
+        replies = other.say(said)
+        assert any("A person will reply here" in reply for reply in replies), replies
+        assert paused(stack, other.conversation_id)
+        escalation = escalation_of(stack, other.conversation_id)
+        assert escalation.last_borrower_text == said and escalation.assistant_resumed_at is None
+    finally:
+        other.close()

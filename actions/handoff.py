@@ -25,6 +25,7 @@ from actions.common import (
 from actions.waiting import ask_satisfaction, expected_wait, offer_wait_choices, tell_expected_wait
 from bot.accounts.source import AccountsUnavailable
 from bot.agreements.service import record_offer
+from bot.handoff.hours import told_hours
 from bot.handoff.queue import EscalationQueue, approved_offer_of
 from bot.handoff.triggers import trigger_for
 from bot.handoff.waiting import waiting_state
@@ -123,8 +124,8 @@ class ActionHandoff(BorrowerAction):
         else:
             if trigger.reason == "dispute_debt":
                 say(dispatcher, "utter_handoff_dispute")
-            say(dispatcher, "utter_handoff_waiting", agent_hours=settings.agent_hours,
-                agent_hours_zh=settings.agent_hours_zh)
+            say(dispatcher, "utter_handoff_waiting",
+                **told_hours(services().policy.desk, settings.agent_hours, settings.agent_hours_zh))
         events: list[EventType] = []
         if tracker.get_slot("handoff_reason"):
             events.append(SlotSet("handoff_reason", None))

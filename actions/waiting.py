@@ -25,6 +25,7 @@ from sqlalchemy import update
 
 from actions.common import BorrowerAction, language, latest_text, say, services, utc_now
 from actions.understanding import last_bot_turn
+from bot.handoff.hours import told_hours
 from bot.handoff.models import CLAIMED, CLOSED, WAITING, Escalation
 from bot.handoff.queue import HANDED_BACK, EscalationQueue
 from bot.handoff.waiting import (
@@ -64,8 +65,8 @@ def ask_satisfaction(dispatcher: CollectingDispatcher, lang: str) -> None:
 
 def offer_wait_choices(dispatcher: CollectingDispatcher, response: str, lang: str) -> None:
     settings = services().settings
-    say(dispatcher, response, buttons=wait_choice_buttons(lang), agent_hours=settings.agent_hours,
-        agent_hours_zh=settings.agent_hours_zh)
+    say(dispatcher, response, buttons=wait_choice_buttons(lang),
+        **told_hours(services().policy.desk, settings.agent_hours, settings.agent_hours_zh))
 
 
 def expected_wait(queue: EscalationQueue, desk: DeskRules, priority: int, place: int | None,

@@ -176,10 +176,10 @@ def load_settings() -> Settings:
         redis_url=os.environ.get("REDIS_URL") or None,
         lender_name=os.environ.get("LENDER_NAME", "HCF Consumer Finance"),
         lender_contact=os.environ.get("LENDER_CONTACT", "400-000-0000 (Mon-Fri 09:00-18:00)"),
-        agent_hours=os.environ.get("AGENT_HOURS", "Mon-Fri 09:00-18:00 (China Standard Time)"),
+        agent_hours=os.environ.get("AGENT_HOURS", ""),  # empty: written from policy.yml desk (bot/handoff/hours.py)
         crisis_line=os.environ.get("CRISIS_LINE", "400-161-9995 (24h psychological support hotline)"),
         lender_contact_zh=os.environ.get("LENDER_CONTACT_ZH", "400-000-0000（周一至周五 09:00-18:00）"),
-        agent_hours_zh=os.environ.get("AGENT_HOURS_ZH", "周一至周五 09:00-18:00（北京时间）"),
+        agent_hours_zh=os.environ.get("AGENT_HOURS_ZH", ""),
         crisis_line_zh=os.environ.get("CRISIS_LINE_ZH", "400-161-9995（24 小时心理援助热线）"),
         loan_reference_format=_reference_format(),
         rasa_port=rasa_port,

@@ -1,6 +1,8 @@
 """action_handoff and action_agent_handed_back against a real temporary database and the real domain."""
 from __future__ import annotations
 
+from bot.handoff.hours import desk_hours
+
 import json
 import time
 from datetime import date, datetime, timedelta
@@ -72,8 +74,9 @@ async def test_request_for_a_person_records_a_waiting_escalation_and_pauses(serv
     events = await ActionHandoff().run(dispatcher, tracker("request_human", ["hi", "I want a person"]), domain)
     assert {"event": "pause", "timestamp": None} in events
     assert responses(dispatcher) == ["utter_handoff_waiting", "utter_handoff_place"]  # place 1: the only one waiting
-    assert dispatcher.messages[0]["agent_hours"] == services.settings.agent_hours
-    assert dispatcher.messages[0]["agent_hours_zh"] == services.settings.agent_hours_zh == "周一至周五 09:00-18:00（北京时间）"
+    # Written from policy.yml's desk (the hours the desk keeps), no brackets: the messages add their own.
+    assert dispatcher.messages[0]["agent_hours"] == desk_hours(services.policy.desk, "en")
+    assert dispatcher.messages[0]["agent_hours_zh"] == desk_hours(services.policy.desk, "zh")
     recorded = escalation(services)
     assert (recorded.reason, recorded.priority, recorded.status) == ("request_human", 3, "waiting")
     summary = summary_of(recorded)

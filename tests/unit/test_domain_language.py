@@ -8,6 +8,8 @@ import yaml
 
 from bot.agreements.wording import months_text
 from bot.config import load_settings
+from bot.handoff.hours import told_hours
+from bot.negotiation import load_policy
 from bot.messages.plural import counted
 from tests.conftest import PROJECT_ROOT
 
@@ -31,8 +33,11 @@ def test_chinese_responses_use_the_chinese_settings():
 
 def test_every_configurable_text_has_a_chinese_default_in_chinese():
     settings = load_settings()
-    for field in ENGLISH_ONLY_SETTINGS:
+    for field in ENGLISH_ONLY_SETTINGS - {"agent_hours"}:
         assert re.search(r"[\u4e00-\u9fff]", getattr(settings, f"{field}_zh")), field
+    # The desk's hours are written from policy.yml unless AGENT_HOURS(_ZH) word them.
+    told = told_hours(load_policy(settings.policy_path).desk, settings.agent_hours, settings.agent_hours_zh)
+    assert re.search(r"[\u4e00-\u9fff]", told["agent_hours_zh"])
 
 
 def test_counted_words_follow_the_plural_rules():

@@ -85,7 +85,11 @@
   var userConfig = window.DebtAssistantWidget && typeof window.DebtAssistantWidget === "object"
     ? window.DebtAssistantWidget : {};
 
+  // Without a serverUrl: a page on the standard port is behind a proxy or Ingress that routes
+  // /socket.io to Rasa on the same origin (deploy/k8s, docs/deploy.md); a page on its own port is
+  // the development set-up (`make run`: the web app on :8000, Rasa on :5005).
   function defaultServerUrl() {
+    if (!location.port) { return location.protocol + "//" + location.host; }
     return location.protocol + "//" + location.hostname + ":5005";
   }
 

@@ -5,7 +5,9 @@ The watcher wakes every second (`TICK_SECONDS`) and runs, off the event loop:
   what it saw last time: a new id, or a changed status, holder, reason or priority, becomes a
   "queue" event;
 - one range query on Rasa's tracker store (`events` table: id, sender_id, type_name, timestamp,
-  data) for rows after the last id it read, of the conversations with an open escalation. A
+  data) for rows after the last id it read, of the conversations with an open escalation (up to the
+  first id not yet visible, `bot.analytics.facts.settled_up_to`: with several Rasa processes on one
+  PostgreSQL store, ids can become visible out of order, and reading past one would lose it). A
   borrower's message is stored on the escalation (`last_borrower_text`, `last_borrower_at`, for
   the queue row and search) and becomes a "message" event.
 It never fetches a tracker through Rasa's HTTP API. On its first tick it starts from the newest
@@ -30,6 +32,8 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy import or_, select
 
+from bot.analytics.facts import settled_up_to
+from bot.analytics.sql import TRACKER_SCHEMA
 from bot.handoff.models import CLOSED, SUPERVISOR, WAITING, Escalation
 from bot.handoff.queue import PREVIEW_CHARS, EscalationQueue
 from bot.storage import Database
@@ -62,6 +66,12 @@ class TrackerEvents:
     def newest_id(self) -> int:
         with self.engine.connect() as connection:
             return int(connection.execute(sa.text("SELECT coalesce(max(id), 0) FROM events")).scalar_one())
+
+    def settled(self, last_id: int, newest: int) -> int:
+        """The highest id after `last_id` that can be read without passing an id still in flight."""
+        with self.engine.connect() as connection:
+            plain = connection.execution_options(schema_translate_map={TRACKER_SCHEMA: None})
+            return settled_up_to(plain, last_id, newest, time.time())
 
     def after(self, last_id: int, upto: int, sender_ids: list[str]) -> list[sa.Row]:
         """Rows with last_id < id <= upto of these conversations, oldest first."""
@@ -164,8 +174,9 @@ class LiveHub:
         if self._last_id is None:
             self._last_id = newest
             return []
-        rows = self.tracker.after(self._last_id, newest, sorted(open_conversations))
-        self._last_id = rows[-1].id if len(rows) == MAX_ROWS_PER_TICK else newest
+        upto = self.tracker.settled(self._last_id, newest) if newest > self._last_id else newest
+        rows = self.tracker.after(self._last_id, upto, sorted(open_conversations))
+        self._last_id = rows[-1].id if len(rows) == MAX_ROWS_PER_TICK else upto
         messages = []
         for row in rows:
             if row.type_name != "user":

@@ -10,6 +10,7 @@ import time
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from rasa.shared.core.events import BotUttered, ConversationPaused, UserUttered
@@ -174,3 +175,32 @@ def test_queue_changes_go_out_even_before_rasa_created_its_tracker_store(databas
     changes = [data for name, data in hub.tick() if name == "queue"]
     assert [change["id"] for change in changes] == [new]
     hub.tracker.dispose()
+
+
+def test_a_message_committed_out_of_order_is_not_passed_over(database, tracker_store):
+    """Two Rasa processes on one PostgreSQL store: the event with the next id is still in flight when a later
+    one is visible. The watcher stops before the missing id and reads the message once it arrives."""
+    escalation_id = escalation(database, CONVERSATION)
+    hub = LiveHub(lambda: database, tracker_store.url)
+    assert hub.tick() == []
+    engine = sa.create_engine(tracker_store.url)
+    with engine.connect() as connection:
+        newest = connection.execute(sa.text("SELECT max(id) FROM events")).scalar_one()
+
+    def write(event_id: int, text: str, at: float) -> None:
+        data = json.dumps({"event": "user", "text": text, "timestamp": at})
+        with engine.begin() as connection:
+            connection.execute(sa.text("INSERT INTO events (id, sender_id, type_name, timestamp, data) "
+                                       "VALUES (:id, :sender, 'user', :at, :data)"),
+                               {"id": event_id, "sender": CONVERSATION, "at": at, "data": data})
+
+    now = time.time()
+    write(newest + 2, "the later process's message", now)
+    assert hub.tick() == []  # newest + 1 is not visible yet: nothing is read past it
+    write(newest + 1, "the slower process's message", now - 1)  # its id and its words came first
+    previews = [data["text_preview"] for name, data in hub.tick() if name == "message"]
+    assert previews == ["the slower process's message", "the later process's message"]
+    assert hub.tick() == []  # each once
+    with database.unit_of_work() as session:
+        assert EscalationQueue(session).get(escalation_id).last_borrower_text == "the later process's message"
+    engine.dispose()

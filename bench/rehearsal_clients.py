@@ -1,0 +1,257 @@
+"""Simulated borrowers of the rehearsal, one client per channel, all through nginx.
+
+Each speaks its channel as the real client does (tests/e2e/borrowers.py has the synchronous
+versions the conversation tests use; these are asyncio, so 30 of them run in one process):
+
+- REST: `POST /webhooks/rest/webhook`, the reply is the answer;
+- widget: python-socketio's AsyncClient over a websocket, as widget.js (`transports: ["websocket"]`):
+  `session_request {resume_token}` after every (re)connect, `user_uttered` with an
+  acknowledgement that the server sends after Rasa's turn;
+- Telegram: signed webhook updates in the recorded shape (tests/telegram/updates), the bot's
+  messages read from the fake Bot API. A delivery that is not answered 200 is redelivered with the
+  same `update_id`, as Telegram does (after 1 s here, not Telegram's minutes).
+
+Every attempt is recorded (`Attempt`): what was sent, when, what came back and whether the turn
+counts as answered. A client retries a failed turn with the same text (a borrower sending it again).
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import aiohttp
+import socketio
+
+from bench.load import Turn
+from bot.messages.agent_label import AGENT_LABELLED
+from rasa_runtime.outage import STORAGE_TROUBLE_REPLY
+from tests.telegram.conftest import load_update
+from tests.telegram.fake_bot_api import FakeBotApi
+
+TELEGRAM_TOKEN = "777001:REHEARSAL"  # its own dedup namespace in a Redis other stacks may share
+TELEGRAM_SECRET = "rehearsal-telegram-secret"
+TURN_TIMEOUT = 60
+TROUBLE_MARK = STORAGE_TROUBLE_REPLY.split(".")[0]
+
+
+@dataclass
+class Attempt:
+    channel: str
+    borrower: int
+    conversation_id: str
+    text: str
+    started: float
+    ended: float = 0.0
+    replies: list[str] = field(default_factory=list)
+    error: str | None = None
+    message_id: str | None = None      # Telegram: telegram:<update_id>, the id Rasa stores
+    trouble_reply: bool = False        # the "we're having trouble" answer (rasa_runtime/outage.py)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def judge(attempt: Attempt, turn: Turn) -> None:
+    """Set the attempt's error from its replies (the same rule as bench/load.py's `judge`)."""
+    joined = "\n".join(attempt.replies)
+    attempt.trouble_reply = TROUBLE_MARK in joined
+    if attempt.error is not None:
+        return
+    if attempt.trouble_reply:
+        attempt.error = "trouble_reply"
+    elif turn.expect_reply and not any(text.strip() for text in attempt.replies):
+        attempt.error = "empty_reply"
+    elif turn.expect_marker and turn.expect_marker not in joined:
+        attempt.error = "unexpected_reply"
+
+
+class Client:
+    channel = ""
+
+    def __init__(self, borrower: int) -> None:
+        self.borrower = borrower
+        self.conversation_id = ""
+
+    async def new_conversation(self) -> None:
+        raise NotImplementedError
+
+    async def send(self, turn: Turn) -> Attempt:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        pass
+
+    def _attempt(self, text: str) -> Attempt:
+        return Attempt(self.channel, self.borrower, self.conversation_id, text, time.time())
+
+
+class RestClient(Client):
+    channel = "rest"
+
+    def __init__(self, borrower: int, url: str, session: aiohttp.ClientSession) -> None:
+        super().__init__(borrower)
+        self.url = url.rstrip("/") + "/webhooks/rest/webhook"
+        self.session = session
+        self.sender = ""
+
+    async def new_conversation(self) -> None:
+        self.sender = f"rehearsal-{self.borrower}-{uuid.uuid4().hex[:12]}"
+        self.conversation_id = f"rest:{self.sender}"
+
+    async def send(self, turn: Turn) -> Attempt:
+        attempt = self._attempt(turn.text)
+        try:
+            async with self.session.post(self.url, json={"sender": self.sender, "message": turn.text},
+                                         timeout=aiohttp.ClientTimeout(total=TURN_TIMEOUT)) as response:
+                if response.status != 200:
+                    attempt.error = f"http_{response.status}"
+                else:
+                    payload = await response.json(content_type=None)
+                    attempt.replies = [m.get("text") or ((m.get("custom") or {}).get("text") or "")
+                                       for m in payload if isinstance(m, dict)]
+        except Exception as exc:  # noqa: BLE001 - every failure is a measured one
+            attempt.error = f"exception_{type(exc).__name__}"
+        attempt.ended = time.time()
+        judge(attempt, turn)
+        return attempt
+
+
+class WidgetClient(Client):
+    """The widget's protocol; `inbox` holds every bot_uttered, agent messages included."""
+
+    channel = "socketio"
+
+    def __init__(self, borrower: int, url: str) -> None:
+        super().__init__(borrower)
+        self.url = url
+        self.sio: socketio.AsyncClient | None = None
+        self.token: str | None = None
+        self.ready = asyncio.Event()
+        self.connection_lost = asyncio.Event()
+        self.inbox: list[dict] = []
+        self.disconnects: list[float] = []
+
+    async def new_conversation(self) -> None:
+        await self.close()
+        self.token = None
+        self.ready.clear()
+        sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2,
+                                   randomization_factor=0.5)
+        sio.on("connect", self._on_connect)
+        sio.on("disconnect", self._on_disconnect)
+        sio.on("session_confirm", self._on_confirm)
+        sio.on("bot_uttered", self.inbox.append)
+        self.sio = sio
+        await sio.connect(self.url, socketio_path="/socket.io", transports=["websocket"], wait_timeout=30)
+        await asyncio.wait_for(self.ready.wait(), 30)
+
+    async def _on_connect(self) -> None:
+        await self.sio.emit("session_request", {"resume_token": self.token} if self.token else {})
+
+    async def _on_disconnect(self) -> None:
+        self.ready.clear()
+        self.connection_lost.set()
+        self.disconnects.append(time.time())
+
+    async def _on_confirm(self, confirmed: dict) -> None:
+        self.conversation_id = f"web:{confirmed['session_id']}"
+        self.token = confirmed["resume_token"]
+        self.ready.set()
+
+    async def send(self, turn: Turn) -> Attempt:
+        attempt = self._attempt(turn.text)
+        try:
+            await asyncio.wait_for(self.ready.wait(), TURN_TIMEOUT)
+            attempt.conversation_id = self.conversation_id
+            start = len(self.inbox)
+            self.connection_lost.clear()
+            acknowledged = asyncio.get_running_loop().create_future()
+            await self.sio.emit("user_uttered", {"message": turn.text, "metadata": {"language": "en"}},
+                                callback=lambda *_: acknowledged.done() or acknowledged.set_result(True))
+            lost = asyncio.ensure_future(self.connection_lost.wait())
+            done, _ = await asyncio.wait({acknowledged, lost}, timeout=TURN_TIMEOUT,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            lost.cancel()
+            if acknowledged not in done:
+                attempt.error = "disconnected" if lost in done else "no_ack"
+            attempt.replies = [str(event.get("text") or "") for event in self.inbox[start:]
+                               if not AGENT_LABELLED.match(str(event.get("text") or "").strip())]
+        except Exception as exc:  # noqa: BLE001
+            attempt.error = f"exception_{type(exc).__name__}"
+        attempt.ended = time.time()
+        judge(attempt, turn)
+        return attempt
+
+    def received(self, fragment: str) -> int:
+        """How many bot messages carrying `fragment` reached this socket."""
+        return sum(1 for event in list(self.inbox) if fragment in str(event.get("text") or ""))
+
+    async def close(self) -> None:
+        if self.sio is not None:
+            await self.sio.disconnect()
+            self.sio = None
+
+
+class TelegramClient(Client):
+    channel = "telegram"
+    _updates = itertools.count(random.randrange(10**8, 9 * 10**8) * 10)
+    _chats = itertools.count(random.randrange(10**6, 9 * 10**6) * 1000)
+
+    def __init__(self, borrower: int, url: str, session: aiohttp.ClientSession, bot_api: FakeBotApi) -> None:
+        super().__init__(borrower)
+        self.url = url.rstrip("/") + "/webhooks/telegram/webhook"
+        self.session = session
+        self.bot_api = bot_api
+        self.chat_id = 0
+        self.pending: dict | None = None  # an update not yet answered 200: redelivered as it is
+
+    async def new_conversation(self) -> None:
+        self.chat_id = next(self._chats)
+        self.conversation_id = f"telegram:{self.chat_id}"
+        self.pending = None
+
+    def update_for(self, text: str) -> dict:
+        update = copy.deepcopy(load_update("text_en"))
+        update["update_id"] = next(self._updates)
+        message = update["message"]
+        sender = {"id": self.chat_id, "is_bot": False, "first_name": "Borrower", "language_code": "en"}
+        message.update(message_id=update["update_id"] % 1_000_000, text=text, date=int(time.time()),
+                       chat={"id": self.chat_id, "first_name": "Borrower", "type": "private"}, **{"from": sender})
+        return update
+
+    def sent(self) -> list[str]:
+        return self.bot_api.sent_texts(self.chat_id)
+
+    async def deliver(self, update: dict, url: str | None = None) -> Attempt:
+        """POST one update to the webhook (through nginx unless `url`)."""
+        attempt = self._attempt(update["message"]["text"])
+        attempt.message_id = f"telegram:{update['update_id']}"
+        before = len(self.sent())
+        try:
+            async with self.session.post(url or self.url, json=update,
+                                         headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+                                         timeout=aiohttp.ClientTimeout(total=TURN_TIMEOUT)) as response:
+                if response.status != 200:
+                    attempt.error = f"http_{response.status}"
+                await response.read()
+        except Exception as exc:  # noqa: BLE001
+            attempt.error = f"exception_{type(exc).__name__}"
+        # The webhook answers after the turn; every send of the turn was answered by then.
+        attempt.replies = self.sent()[before:]
+        attempt.ended = time.time()
+        return attempt
+
+    async def send(self, turn: Turn) -> Attempt:
+        if self.pending is None or self.pending["message"]["text"] != turn.text:
+            self.pending = self.update_for(turn.text)
+        attempt = await self.deliver(self.pending)
+        if attempt.ok:
+            self.pending = None  # answered 200: Telegram forgets it
+        judge(attempt, turn)
+        return attempt

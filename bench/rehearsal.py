@@ -69,6 +69,7 @@ class Run:
     attempts: list[Attempt] = field(default_factory=list)
     gave_up: list[int] = field(default_factory=list)
     completed: int = 0
+    start_failures: int = 0        # a new conversation could not start (loan pool or socket connect failed)
     failures: dict[str, float] = field(default_factory=dict)
     started: float = 0.0
     ended: float = 0.0
@@ -111,6 +112,7 @@ async def borrower(client: Client, pool: LoanPool, stop: asyncio.Event, run: Run
             conversation = await pool.next(client.borrower)
             await client.new_conversation()
         except Exception:  # noqa: BLE001 - the database or the socket is down: try again shortly
+            run.start_failures += 1
             await asyncio.sleep(RETRY_DELAY_S)
             continue
         for turn in conversation.turns:
@@ -325,7 +327,8 @@ def render(run: Run, plan: Plan, results: list[Verdict], figures: dict) -> str:
         "nginx -> 2 Rasa processes + 2 action servers, PostgreSQL (app + tracker), Redis (locks, socket.io, Telegram dedup)",
         f"load: {run.ended - run.started:.1f} s; turns served {answered} "
         f"({', '.join(f'{c} {n}' for c, n in per_channel.items())}); attempts {len(attempts)}; "
-        f"conversations completed {run.completed}",
+        f"conversations completed {run.completed}; conversation starts that failed and were retried "
+        f"{run.start_failures}",
     ]
     kill = figures.get("kill")
     if kill:

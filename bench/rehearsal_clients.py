@@ -4,9 +4,11 @@ Each speaks its channel as the real client does (tests/e2e/borrowers.py has the 
 versions the conversation tests use; these are asyncio, so 30 of them run in one process):
 
 - REST: `POST /webhooks/rest/webhook`, the reply is the answer;
-- widget: python-socketio's AsyncClient over a websocket, as widget.js (`transports: ["websocket"]`):
-  `session_request {resume_token}` after every (re)connect, `user_uttered` with an
-  acknowledgement that the server sends after Rasa's turn;
+- widget: python-socketio's AsyncClient speaking the widget's protocol: `session_request
+  {resume_token}` after every (re)connect, `user_uttered` with an acknowledgement that the server
+  sends after Rasa's turn. Over long-polling (engine.io's websocket client needs a newer aiohttp
+  than Rasa's), each borrower from its own loopback address (127.0.1.N), so that nginx's sticky
+  upstream spreads the sockets over both Rasa processes as it would spread borrowers' addresses;
 - Telegram: signed webhook updates in the recorded shape (tests/telegram/updates), the bot's
   messages read from the fake Bot API. A delivery that is not answered 200 is redelivered with the
   same `update_id`, as Telegram does (after 1 s here, not Telegram's minutes).
@@ -29,7 +31,7 @@ import socketio
 
 from bench.load import Turn
 from bot.messages.agent_label import AGENT_LABELLED
-from rasa_runtime.outage import STORAGE_TROUBLE_REPLY
+from channels.outage_reply import STORAGE_TROUBLE_REPLY
 from tests.telegram.conftest import load_update
 from tests.telegram.fake_bot_api import FakeBotApi
 
@@ -84,7 +86,7 @@ class Client:
     async def send(self, turn: Turn) -> Attempt:
         raise NotImplementedError
 
-    async def close(self) -> None:
+    async def close(self, keep_http: bool = False) -> None:
         pass
 
     def _attempt(self, text: str) -> Attempt:
@@ -131,6 +133,7 @@ class WidgetClient(Client):
         super().__init__(borrower)
         self.url = url
         self.sio: socketio.AsyncClient | None = None
+        self.http: aiohttp.ClientSession | None = None
         self.token: str | None = None
         self.ready = asyncio.Event()
         self.connection_lost = asyncio.Event()
@@ -138,17 +141,20 @@ class WidgetClient(Client):
         self.disconnects: list[float] = []
 
     async def new_conversation(self) -> None:
-        await self.close()
+        await self.close(keep_http=True)
         self.token = None
         self.ready.clear()
+        if self.http is None:
+            address = f"127.0.{1 + self.borrower // 250}.{1 + self.borrower % 250}"
+            self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0)))
         sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2,
-                                   randomization_factor=0.5)
+                                   randomization_factor=0.5, http_session=self.http)
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
         sio.on("session_confirm", self._on_confirm)
         sio.on("bot_uttered", self.inbox.append)
         self.sio = sio
-        await sio.connect(self.url, socketio_path="/socket.io", transports=["websocket"], wait_timeout=30)
+        await sio.connect(self.url, socketio_path="/socket.io", transports=["polling"], wait_timeout=30)
         await asyncio.wait_for(self.ready.wait(), 30)
 
     async def _on_connect(self) -> None:
@@ -192,10 +198,13 @@ class WidgetClient(Client):
         """How many bot messages carrying `fragment` reached this socket."""
         return sum(1 for event in list(self.inbox) if fragment in str(event.get("text") or ""))
 
-    async def close(self) -> None:
+    async def close(self, keep_http: bool = False) -> None:
         if self.sio is not None:
             await self.sio.disconnect()
             self.sio = None
+        if not keep_http and self.http is not None:
+            await self.http.close()
+            self.http = None
 
 
 class TelegramClient(Client):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -34,6 +35,10 @@ ACTION_SERVERS = ("actions_x", "actions_y")
 def render_nginx_config(prefix: Path, ports: dict[str, int]) -> Path:
     """deploy/nginx/rehearsal.conf.template with this run's prefix and ports."""
     text = NGINX_TEMPLATE.read_text().replace("{{PREFIX}}", str(prefix))
+    # Started by root, nginx's workers would run as `nobody`, who cannot write under the prefix:
+    # they run as the user who started it, as they do for anyone else.
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
+    text = text.replace("{{USER_DIRECTIVE}}", user)
     for name, port in ports.items():
         text = text.replace("{{" + name.upper() + "}}", str(port))
     if "{{" in text:

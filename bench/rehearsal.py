@@ -38,7 +38,7 @@ from bench.rehearsal_checks import (Verdict, check_every_borrower_continued, che
                                     tracker_events)
 from bench.rehearsal_clients import (TELEGRAM_SECRET, TELEGRAM_TOKEN, Attempt, Client, RestClient,  # noqa: E402
                                      TelegramClient, WidgetClient)
-from bench.rehearsal_topology import Topology  # noqa: E402
+from bench.rehearsal_topology import RASA_PROCESSES, Topology  # noqa: E402
 from bench.run import LoanPool  # noqa: E402
 from bench.seed import seed_bench_loans  # noqa: E402
 from bot.storage import Database  # noqa: E402
@@ -202,6 +202,8 @@ async def rehearse(topology: Topology, postgres_url: str, redis_url: str, bot_ap
                            else WidgetClient(index, topology.url) if channel == "socketio"
                            else TelegramClient(index, topology.url, session, bot_api))
         widgets = [client for client in clients if isinstance(client, WidgetClient)]
+        for number, widget in enumerate(widgets):
+            await widget.settle_on(topology.ports[RASA_PROCESSES[number % 2]])
         run.started = time.time()
         tasks = []
         for client in clients:
@@ -359,7 +361,19 @@ def _window_line(figures: dict) -> str:
             + (f"{again} s" if again is not None else "never"))
 
 
-async def main_async(plan: Plan, postgres_url: str, redis_url: str, var_dir: Path, json_out: Path | None) -> int:
+@dataclass
+class Report:
+    verdicts: list[Verdict]
+    figures: dict
+    text: str
+
+    @property
+    def passed(self) -> bool:
+        return all(verdict.passed for verdict in self.verdicts)
+
+
+async def run_rehearsal(plan: Plan, postgres_url: str, redis_url: str, var_dir: Path) -> Report:
+    """Start the deployment in a database of its own, rehearse, stop everything, judge."""
     bot_api = await FakeBotApi().start()
     database_url = fresh_database(postgres_url, "debt_rehearsal")
     topology = Topology(var_dir, database_url, redis_url, {
@@ -375,13 +389,21 @@ async def main_async(plan: Plan, postgres_url: str, redis_url: str, var_dir: Pat
     finally:
         await asyncio.to_thread(topology.stop)
         await bot_api.stop()
+    with open(var_dir / "attempts.jsonl", "w") as out:  # every attempt, for reading a FAIL
+        for attempt in run.attempts:
+            out.write(json.dumps(asdict(attempt)) + "\n")
     results, figures = verdicts(run, database_url, plan.borrowers)
-    print(render(run, plan, results, figures), flush=True)
+    figures["restart_s"], figures["postgres_restart_s"] = run.restart_s, run.postgres_restart_s
+    return Report(results, figures, render(run, plan, results, figures))
+
+
+async def main_async(plan: Plan, postgres_url: str, redis_url: str, var_dir: Path, json_out: Path | None) -> int:
+    report = await run_rehearsal(plan, postgres_url, redis_url, var_dir)
+    print(report.text, flush=True)
     if json_out:
-        json_out.write_text(json.dumps({"plan": asdict(plan), "figures": figures, "restart_s": run.restart_s,
-                                        "postgres_restart_s": run.postgres_restart_s,
-                                        "verdicts": [asdict(v) for v in results]}, indent=2))
-    return 0 if all(verdict.passed for verdict in results) else 1
+        json_out.write_text(json.dumps({"plan": asdict(plan), "figures": report.figures,
+                                        "verdicts": [asdict(v) for v in report.verdicts]}, indent=2))
+    return 0 if report.passed else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,8 +7,8 @@ versions the conversation tests use; these are asyncio, so 30 of them run in one
 - widget: python-socketio's AsyncClient speaking the widget's protocol: `session_request
   {resume_token}` after every (re)connect, `user_uttered` with an acknowledgement that the server
   sends after Rasa's turn. Over long-polling (engine.io's websocket client needs a newer aiohttp
-  than Rasa's), each borrower from its own loopback address (127.0.1.N), so that nginx's sticky
-  upstream spreads the sockets over both Rasa processes as it would spread borrowers' addresses;
+  than Rasa's), each borrower from its own loopback address (127.0.x.y) chosen so that nginx's
+  sticky upstream puts half of them on each Rasa process, as it spreads borrowers' addresses;
 - Telegram: signed webhook updates in the recorded shape (tests/telegram/updates), the bot's
   messages read from the fake Bot API. A delivery that is not answered 200 is redelivered with the
   same `update_id`, as Telegram does (after 1 s here, not Telegram's minutes).
@@ -28,17 +28,28 @@ from dataclasses import dataclass, field
 
 import aiohttp
 import socketio
+import yaml
 
 from bench.load import Turn
 from bot.messages.agent_label import AGENT_LABELLED
 from channels.outage_reply import STORAGE_TROUBLE_REPLY
+from tests.conftest import PROJECT_ROOT
 from tests.telegram.conftest import load_update
 from tests.telegram.fake_bot_api import FakeBotApi
 
 TELEGRAM_TOKEN = "777001:REHEARSAL"  # its own dedup namespace in a Redis other stacks may share
 TELEGRAM_SECRET = "rehearsal-telegram-secret"
 TURN_TIMEOUT = 60
-TROUBLE_MARK = STORAGE_TROUBLE_REPLY.split(".")[0]
+
+
+def _service_unavailable_text() -> str:
+    """The action server's own answer when it cannot reach the database (domain.yml, English)."""
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+    return domain["responses"]["utter_service_unavailable"][-1]["text"]
+
+
+# The two answers that tell a borrower the turn did not go through and to send it again.
+TROUBLE_MARKS = (STORAGE_TROUBLE_REPLY.split(".")[0], _service_unavailable_text().split(".")[0])
 
 
 @dataclass
@@ -52,7 +63,7 @@ class Attempt:
     replies: list[str] = field(default_factory=list)
     error: str | None = None
     message_id: str | None = None      # Telegram: telegram:<update_id>, the id Rasa stores
-    trouble_reply: bool = False        # the "we're having trouble" answer (rasa_runtime/outage.py)
+    trouble_reply: bool = False        # a "we're having trouble, send it again" answer (TROUBLE_MARKS)
 
     @property
     def ok(self) -> bool:
@@ -62,7 +73,7 @@ class Attempt:
 def judge(attempt: Attempt, turn: Turn) -> None:
     """Set the attempt's error from its replies (the same rule as bench/load.py's `judge`)."""
     joined = "\n".join(attempt.replies)
-    attempt.trouble_reply = TROUBLE_MARK in joined
+    attempt.trouble_reply = any(mark in joined for mark in TROUBLE_MARKS)
     if attempt.error is not None:
         return
     if attempt.trouble_reply:
@@ -140,13 +151,32 @@ class WidgetClient(Client):
         self.inbox: list[dict] = []
         self.disconnects: list[float] = []
 
+    _addresses = itertools.count(1)
+
+    async def settle_on(self, port: int, tries: int = 64) -> None:
+        """Take a loopback address that nginx's sticky upstream sends to the Rasa process on `port`
+        (told by the rehearsal's X-Upstream header), so that both processes hold widget borrowers."""
+        for _ in range(tries):
+            number = next(self._addresses)
+            address = f"127.0.{1 + number // 250}.{1 + number % 250}"
+            http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0)))
+            try:
+                async with http.get(f"{self.url}/socket.io/", params={"EIO": "4", "transport": "polling"},
+                                    timeout=aiohttp.ClientTimeout(total=10)) as response:
+                    if response.headers.get("X-Upstream", "").endswith(f":{port}"):
+                        self.http = http
+                        return
+            except aiohttp.ClientError:
+                pass
+            await http.close()
+        raise RuntimeError(f"no loopback address reaches the Rasa process on port {port}")
+
     async def new_conversation(self) -> None:
         await self.close(keep_http=True)
         self.token = None
         self.ready.clear()
         if self.http is None:
-            address = f"127.0.{1 + self.borrower // 250}.{1 + self.borrower % 250}"
-            self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(address, 0)))
+            self.http = aiohttp.ClientSession()
         sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2,
                                    randomization_factor=0.5, http_session=self.http)
         sio.on("connect", self._on_connect)
@@ -186,13 +216,32 @@ class WidgetClient(Client):
             lost.cancel()
             if acknowledged not in done:
                 attempt.error = "disconnected" if lost in done else "no_ack"
+            else:
+                await self._quiet()
             attempt.replies = [str(event.get("text") or "") for event in self.inbox[start:]
-                               if not AGENT_LABELLED.match(str(event.get("text") or "").strip())]
+                               if self._answers(event, attempt)]
         except Exception as exc:  # noqa: BLE001
             attempt.error = f"exception_{type(exc).__name__}"
         attempt.ended = time.time()
         judge(attempt, turn)
         return attempt
+
+    async def _quiet(self, quiet_s: float = 0.5, limit_s: float = 5.0) -> None:
+        """Wait until no bot message arrived for `quiet_s`. With the Redis manager a turn's messages
+        travel through Redis while its acknowledgement does not, so they can arrive after it."""
+        deadline = time.time() + limit_s
+        seen = -1
+        while len(self.inbox) != seen and time.time() < deadline:
+            seen = len(self.inbox)
+            await asyncio.sleep(quiet_s)
+
+    @staticmethod
+    def _answers(event: dict, attempt: Attempt) -> bool:
+        """A bot message of this turn: stamped (its tracker event's time) after the message was sent,
+        and not an agent's. A late message of the previous turn is stamped before it."""
+        text = str(event.get("text") or "").strip()
+        stamp = event.get("stamp")
+        return not AGENT_LABELLED.match(text) and (not isinstance(stamp, (int, float)) or stamp >= attempt.started)
 
     def received(self, fragment: str) -> int:
         """How many bot messages carrying `fragment` reached this socket."""

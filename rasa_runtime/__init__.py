@@ -29,7 +29,8 @@ reached Rasa's error log. The message now gives the status and the body's size o
 stays on the exception (`.text`), where Rasa reads an action's rejection from it.
 
 Availability, not speed: a turn that fails because the database is down answers the borrower
-with a clear "try again in a minute" (rasa_runtime/outage.py).
+with a clear "try again in a minute" and is saved nowhere, instead of Rasa's silent fall-back to an
+empty in-memory store (rasa_runtime/outage.py).
 """
 from __future__ import annotations
 
@@ -38,7 +39,6 @@ from functools import lru_cache
 import aiohttp
 import jsonschema
 from rasa.core.actions.action import RemoteAction
-from rasa.core.agent import Agent
 from rasa.engine.graph import GraphSchema
 from rasa.shared.core.events import Event
 from rasa.shared.utils.common import all_subclasses
@@ -132,4 +132,4 @@ def install() -> None:
     ClientResponseError.__init__ = _client_response_error_init
     from rasa_runtime import outage  # imports rasa.core.agent: after the fixes above
 
-    Agent.handle_message = outage.handle_message
+    outage.install()

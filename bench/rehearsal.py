@@ -50,6 +50,7 @@ RETRY_DELAY_S = 1.0
 MAX_ATTEMPTS_PER_TURN = 40
 AGENT = "Ada"
 DELIVERY_WAIT_S = 20
+LOANS_PER_BORROWER = 12
 
 
 @dataclass
@@ -190,7 +191,9 @@ async def rehearse(topology: Topology, postgres_url: str, redis_url: str, bot_ap
     run = Run()
     database = Database(postgres_url)
     with database.unit_of_work() as session:
-        references = seed_bench_loans(session, date.today(), plan.borrowers * 4)
+        # Enough loans that none is handed out twice in a run: a borrower held up by the failure
+        # must not find its loan renegotiated meanwhile by another (anti-stalling hands it to a person).
+        references = seed_bench_loans(session, date.today(), plan.borrowers * LOANS_PER_BORROWER)
     pool = LoanPool(database, references)
     stop = asyncio.Event()
     connector = aiohttp.TCPConnector(limit=plan.borrowers + 8)

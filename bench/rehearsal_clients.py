@@ -150,6 +150,7 @@ class WidgetClient(Client):
         self.connection_lost = asyncio.Event()
         self.inbox: list[dict] = []
         self.disconnects: list[float] = []
+        self.seen = 0.0  # the newest stamp received
 
     _addresses = itertools.count(1)
 
@@ -173,7 +174,7 @@ class WidgetClient(Client):
 
     async def new_conversation(self) -> None:
         await self.close(keep_http=True)
-        self.token = None
+        self.token, self.seen = None, 0.0
         self.ready.clear()
         if self.http is None:
             self.http = aiohttp.ClientSession()
@@ -182,13 +183,22 @@ class WidgetClient(Client):
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
         sio.on("session_confirm", self._on_confirm)
-        sio.on("bot_uttered", self.inbox.append)
+        sio.on("bot_uttered", self._on_bot_uttered)
         self.sio = sio
         await sio.connect(self.url, socketio_path="/socket.io", transports=["polling"], wait_timeout=30)
         await asyncio.wait_for(self.ready.wait(), 30)
 
     async def _on_connect(self) -> None:
-        await self.sio.emit("session_request", {"resume_token": self.token} if self.token else {})
+        # As widget.js: resume with the latest token and the newest stamp shown; the server replays
+        # what came after it (an agent's message sent while the socket was moving between processes).
+        request = {"resume_token": self.token, "last_seen": self.seen} if self.token else {}
+        await self.sio.emit("session_request", request)
+
+    async def _on_bot_uttered(self, event: dict) -> None:
+        stamp = event.get("stamp") if isinstance(event, dict) else None
+        if isinstance(stamp, (int, float)):
+            self.seen = max(self.seen, float(stamp))
+        self.inbox.append(event)
 
     async def _on_disconnect(self) -> None:
         self.ready.clear()

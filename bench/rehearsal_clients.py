@@ -40,6 +40,7 @@ from tests.telegram.fake_bot_api import FakeBotApi
 TELEGRAM_TOKEN = "777001:REHEARSAL"  # its own dedup namespace in a Redis other stacks may share
 TELEGRAM_SECRET = "rehearsal-telegram-secret"
 TURN_TIMEOUT = 60
+RECONNECT_AFTER_S = 5
 
 
 def _service_unavailable_text() -> str:
@@ -151,6 +152,7 @@ class WidgetClient(Client):
         self.inbox: list[dict] = []
         self.disconnects: list[float] = []
         self.seen = 0.0  # the newest stamp received
+        self.states = 0  # conversation_state events received: one after each turn
 
     _addresses = itertools.count(1)
 
@@ -175,6 +177,11 @@ class WidgetClient(Client):
     async def new_conversation(self) -> None:
         await self.close(keep_http=True)
         self.token, self.seen = None, 0.0
+        await self._connect()
+
+    async def _connect(self) -> None:
+        """A new socket; `_on_connect` asks to resume the conversation when there is one."""
+        await self.close(keep_http=True)
         self.ready.clear()
         if self.http is None:
             self.http = aiohttp.ClientSession()
@@ -184,9 +191,26 @@ class WidgetClient(Client):
         sio.on("disconnect", self._on_disconnect)
         sio.on("session_confirm", self._on_confirm)
         sio.on("bot_uttered", self._on_bot_uttered)
+        sio.on("conversation_state", self._on_state)
         self.sio = sio
         await sio.connect(self.url, socketio_path="/socket.io", transports=["polling"], wait_timeout=30)
         await asyncio.wait_for(self.ready.wait(), 30)
+
+    async def _ensure_connected(self) -> None:
+        """Wait for the socket; if it does not come back by itself within a few seconds (python-socketio's
+        reconnection does not always recover from a 502 mid-poll), open a new one and resume, as a page
+        reload of widget.js does."""
+        deadline = time.time() + TURN_TIMEOUT
+        while not self.ready.is_set():
+            try:
+                await asyncio.wait_for(self.ready.wait(), RECONNECT_AFTER_S)
+            except asyncio.TimeoutError:
+                if time.time() > deadline:
+                    raise
+                try:
+                    await self._connect()
+                except Exception:  # noqa: BLE001 - nginx has no process for us yet: try again
+                    await asyncio.sleep(1)
 
     async def _on_connect(self) -> None:
         # As widget.js: resume with the latest token and the newest stamp shown; the server replays
@@ -199,6 +223,9 @@ class WidgetClient(Client):
         if isinstance(stamp, (int, float)):
             self.seen = max(self.seen, float(stamp))
         self.inbox.append(event)
+
+    async def _on_state(self, _state: dict) -> None:
+        self.states += 1
 
     async def _on_disconnect(self) -> None:
         self.ready.clear()
@@ -213,9 +240,9 @@ class WidgetClient(Client):
     async def send(self, turn: Turn) -> Attempt:
         attempt = self._attempt(turn.text)
         try:
-            await asyncio.wait_for(self.ready.wait(), TURN_TIMEOUT)
+            await self._ensure_connected()
             attempt.conversation_id = self.conversation_id
-            start = len(self.inbox)
+            start, states = len(self.inbox), self.states
             self.connection_lost.clear()
             acknowledged = asyncio.get_running_loop().create_future()
             await self.sio.emit("user_uttered", {"message": turn.text, "metadata": {"language": "en"}},
@@ -227,7 +254,7 @@ class WidgetClient(Client):
             if acknowledged not in done:
                 attempt.error = "disconnected" if lost in done else "no_ack"
             else:
-                await self._quiet()
+                await self._turn_delivered(states)
             attempt.replies = [str(event.get("text") or "") for event in self.inbox[start:]
                                if self._answers(event, attempt)]
         except Exception as exc:  # noqa: BLE001
@@ -236,14 +263,14 @@ class WidgetClient(Client):
         judge(attempt, turn)
         return attempt
 
-    async def _quiet(self, quiet_s: float = 0.5, limit_s: float = 5.0) -> None:
-        """Wait until no bot message arrived for `quiet_s`. With the Redis manager a turn's messages
-        travel through Redis while its acknowledgement does not, so they can arrive after it."""
+    async def _turn_delivered(self, states: int, limit_s: float = 10.0) -> None:
+        """Wait for the turn's `conversation_state`. With the Redis manager a turn's bot messages travel
+        through Redis while its acknowledgement does not, so they can arrive after it; the state is
+        emitted after the turn's messages, through Redis too, and arrives behind them. (A failed turn
+        sends no state: then this waits `limit_s`.)"""
         deadline = time.time() + limit_s
-        seen = -1
-        while len(self.inbox) != seen and time.time() < deadline:
-            seen = len(self.inbox)
-            await asyncio.sleep(quiet_s)
+        while self.states == states and time.time() < deadline:
+            await asyncio.sleep(0.05)
 
     @staticmethod
     def _answers(event: dict, attempt: Attempt) -> bool:
@@ -259,8 +286,11 @@ class WidgetClient(Client):
 
     async def close(self, keep_http: bool = False) -> None:
         if self.sio is not None:
-            await self.sio.disconnect()
-            self.sio = None
+            sio, self.sio = self.sio, None
+            try:
+                await asyncio.wait_for(sio.disconnect(), 5)
+            except Exception:  # noqa: BLE001 - a socket whose process died may not close cleanly
+                pass
         if not keep_http and self.http is not None:
             await self.http.close()
             self.http = None

@@ -50,7 +50,7 @@ RETRY_DELAY_S = 1.0
 MAX_ATTEMPTS_PER_TURN = 40
 AGENT = "Ada"
 DELIVERY_WAIT_S = 20
-LOANS_PER_BORROWER = 12
+LOANS_PER_BORROWER = 4
 
 
 @dataclass
@@ -203,10 +203,12 @@ async def rehearse(topology: Topology, postgres_url: str, redis_url: str, bot_ap
     run = Run()
     database = Database(postgres_url)
     with database.unit_of_work() as session:
-        # Enough loans that none is handed out twice in a run: a borrower held up by the failure
-        # must not find its loan renegotiated meanwhile by another (anti-stalling hands it to a person).
         references = seed_bench_loans(session, date.today(), plan.borrowers * LOANS_PER_BORROWER)
-    pool = LoanPool(database, references)
+    # Each borrower has loans of its own, reused (cleared first) only after its own earlier conversations:
+    # a borrower held up by a failure must not find its loan cleared or renegotiated meanwhile by
+    # another (its offers gone, or anti-stalling handing it to a person).
+    pools = [LoanPool(database, references[index * LOANS_PER_BORROWER:(index + 1) * LOANS_PER_BORROWER])
+             for index in range(plan.borrowers)]
     stop = asyncio.Event()
     connector = aiohttp.TCPConnector(limit=plan.borrowers + 8)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -222,7 +224,7 @@ async def rehearse(topology: Topology, postgres_url: str, redis_url: str, bot_ap
         run.started = time.time()
         tasks = []
         for client in clients:
-            tasks.append(asyncio.create_task(borrower(client, pool, stop, run)))
+            tasks.append(asyncio.create_task(borrower(client, pools[client.borrower], stop, run)))
             await asyncio.sleep(0.05)
         try:
             await asyncio.sleep(plan.kill_at)

@@ -228,6 +228,8 @@ class WidgetClient(Client):
         self.states += 1
 
     async def _on_disconnect(self) -> None:
+        if self.sio is None:
+            return  # closed on purpose (a new conversation), not lost
         self.ready.clear()
         self.connection_lost.set()
         self.disconnects.append(time.time())

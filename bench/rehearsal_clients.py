@@ -310,6 +310,7 @@ class TelegramClient(Client):
         self.bot_api = bot_api
         self.chat_id = 0
         self.pending: dict | None = None  # an update not yet answered 200: redelivered as it is
+        self.pending_since = 0  # messages the chat had when the pending update was first delivered
 
     async def new_conversation(self) -> None:
         self.chat_id = next(self._chats)
@@ -350,8 +351,12 @@ class TelegramClient(Client):
     async def send(self, turn: Turn) -> Attempt:
         if self.pending is None or self.pending["message"]["text"] != turn.text:
             self.pending = self.update_for(turn.text)
+            self.pending_since = len(self.sent())
         attempt = await self.deliver(self.pending)
         if attempt.ok:
-            self.pending = None  # answered 200: Telegram forgets it
+            # Answered 200: Telegram forgets it. An earlier delivery that failed on the way back may
+            # have run the turn; its answers count for this update too.
+            attempt.replies = self.sent()[self.pending_since:]
+            self.pending = None
         judge(attempt, turn)
         return attempt

@@ -17,18 +17,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+import warnings
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+warnings.filterwarnings("ignore", category=DeprecationWarning)  # third-party import noise, not ours
+logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # "packet queue is empty" on every close
 
 import aiohttp  # noqa: E402
 import sqlalchemy as sa  # noqa: E402

@@ -273,16 +273,20 @@ TURN_GRACE_S = 90
 
 
 def agent_verdict(run: Run) -> Verdict:
-    problems = []
+    """Every agent message reached its widget. A second copy (the replay on resuming racing the live
+    message) is counted and shown, not failed: the borrower saw the message."""
+    problems, twice = [], 0
     for phase, messages in run.agent_messages.items():
         for (conversation, fragment), count in zip(messages, run.agent_delivered[phase]):
-            if count != 1:
-                problems.append(f"{phase}: {conversation} got agent message {fragment!r} {count} times")
+            if count == 0:
+                problems.append(f"{phase}: {conversation} never got agent message {fragment!r}")
+            twice += count > 1
     survivors = len(run.agent_messages.get("surviving_process", []))
     total = sum(len(messages) for messages in run.agent_messages.values())
     return Verdict("agent_messages_reached_widgets", not problems and survivors > 0,
-                   f"{total - len(problems)}/{total} delivered exactly once ({survivors} to sockets held by the "
-                   "surviving process while the other was down, the rest after its restart)", problems)
+                   f"{total - len(problems)}/{total} delivered ({survivors} to sockets held by the surviving "
+                   f"process while the other was down, the rest after its restart); {twice} arrived twice",
+                   problems)
 
 
 def probe_verdict(run: Run, events: dict[str, list[dict]]) -> Verdict:

@@ -354,9 +354,11 @@ class TelegramClient(Client):
             self.pending_since = len(self.sent())
         attempt = await self.deliver(self.pending)
         if attempt.ok:
-            # Answered 200: Telegram forgets it. An earlier delivery that failed on the way back may
-            # have run the turn; its answers count for this update too.
-            attempt.replies = self.sent()[self.pending_since:]
+            # Answered 200: Telegram forgets it. Answered with nothing: an earlier delivery that failed
+            # on the way back ran the turn (this one was dropped as a duplicate); its answers count.
+            if not any(reply.strip() for reply in attempt.replies):
+                attempt.replies = [reply for reply in self.sent()[self.pending_since:]
+                                   if not any(mark in reply for mark in TROUBLE_MARKS)]
             self.pending = None
         judge(attempt, turn)
         return attempt

@@ -64,7 +64,7 @@ class Plan:
     kill_at: float = 15.0          # seconds of load before the kill
     down_for: float = 3.0          # seconds the killed processes stay down before their restart starts
     postgres_after: float = 10.0   # seconds of load after the restart, before PostgreSQL restarts
-    tail: float = 15.0             # seconds of load after PostgreSQL is back
+    tail: float = 20.0             # seconds of load after PostgreSQL restarts
     restart_postgres: bool = True
 
 

@@ -193,8 +193,8 @@ class WidgetClient(Client):
         sio.on("bot_uttered", self._on_bot_uttered)
         sio.on("conversation_state", self._on_state)
         self.sio = sio
-        await sio.connect(self.url, socketio_path="/socket.io", transports=["polling"], wait_timeout=30)
-        await asyncio.wait_for(self.ready.wait(), 30)
+        await sio.connect(self.url, socketio_path="/socket.io", transports=["polling"], wait_timeout=10)
+        await asyncio.wait_for(self.ready.wait(), 10)  # no session while the database is down: try again
 
     async def _ensure_connected(self) -> None:
         """Wait for the socket; if it does not come back by itself within a few seconds (python-socketio's

@@ -187,7 +187,7 @@ class WidgetClient(Client):
             self.http = aiohttp.ClientSession()
         sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2,
                                    randomization_factor=0.5, http_session=self.http)
-        sio.on("connect", self._on_connect)
+        sio.on("connect", lambda: self._on_connect(sio))  # this socket's, not a newer one's
         sio.on("disconnect", self._on_disconnect)
         sio.on("session_confirm", self._on_confirm)
         sio.on("bot_uttered", self._on_bot_uttered)
@@ -212,11 +212,12 @@ class WidgetClient(Client):
                 except Exception:  # noqa: BLE001 - nginx has no process for us yet: try again
                     await asyncio.sleep(1)
 
-    async def _on_connect(self) -> None:
+    async def _on_connect(self, sio: socketio.AsyncClient) -> None:
         # As widget.js: resume with the latest token and the newest stamp shown; the server replays
         # what came after it (an agent's message sent while the socket was moving between processes).
         request = {"resume_token": self.token, "last_seen": self.seen} if self.token else {}
-        await self.sio.emit("session_request", request)
+        if sio is self.sio:
+            await sio.emit("session_request", request)
 
     async def _on_bot_uttered(self, event: dict) -> None:
         stamp = event.get("stamp") if isinstance(event, dict) else None

@@ -187,11 +187,11 @@ class WidgetClient(Client):
             self.http = aiohttp.ClientSession()
         sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2,
                                    randomization_factor=0.5, http_session=self.http)
-        sio.on("connect", lambda: self._on_connect(sio))  # this socket's, not a newer one's
-        sio.on("disconnect", self._on_disconnect)
-        sio.on("session_confirm", self._on_confirm)
-        sio.on("bot_uttered", self._on_bot_uttered)
-        sio.on("conversation_state", self._on_state)
+        # Each handler acts only for the current socket: a replaced one may still deliver an event.
+        for event, handler in (("connect", self._on_connect), ("disconnect", self._on_disconnect),
+                               ("session_confirm", self._on_confirm), ("bot_uttered", self._on_bot_uttered),
+                               ("conversation_state", self._on_state)):
+            sio.on(event, self._only_for(sio, handler))
         self.sio = sio
         await sio.connect(self.url, socketio_path="/socket.io", transports=["polling"], wait_timeout=10)
         await asyncio.wait_for(self.ready.wait(), 10)  # no session while the database is down: try again
@@ -212,12 +212,17 @@ class WidgetClient(Client):
                 except Exception:  # noqa: BLE001 - nginx has no process for us yet: try again
                     await asyncio.sleep(1)
 
-    async def _on_connect(self, sio: socketio.AsyncClient) -> None:
+    def _only_for(self, sio: socketio.AsyncClient, handler):
+        async def handle(*args):
+            if sio is self.sio:
+                await handler(*args)
+        return handle
+
+    async def _on_connect(self) -> None:
         # As widget.js: resume with the latest token and the newest stamp shown; the server replays
         # what came after it (an agent's message sent while the socket was moving between processes).
         request = {"resume_token": self.token, "last_seen": self.seen} if self.token else {}
-        if sio is self.sio:
-            await sio.emit("session_request", request)
+        await self.sio.emit("session_request", request)
 
     async def _on_bot_uttered(self, event: dict) -> None:
         stamp = event.get("stamp") if isinstance(event, dict) else None
@@ -229,8 +234,6 @@ class WidgetClient(Client):
         self.states += 1
 
     async def _on_disconnect(self) -> None:
-        if self.sio is None:
-            return  # closed on purpose (a new conversation), not lost
         self.ready.clear()
         self.connection_lost.set()
         self.disconnects.append(time.time())

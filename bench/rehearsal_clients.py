@@ -41,6 +41,7 @@ TELEGRAM_TOKEN = "777001:REHEARSAL"  # its own dedup namespace in a Redis other 
 TELEGRAM_SECRET = "rehearsal-telegram-secret"
 TURN_TIMEOUT = 60
 RECONNECT_AFTER_S = 5
+LATE_MESSAGE_WAIT_S = 2.0
 
 
 def _service_unavailable_text() -> str:
@@ -263,6 +264,12 @@ class WidgetClient(Client):
                 await self._turn_delivered(states)
             attempt.replies = [str(event.get("text") or "") for event in self.inbox[start:]
                                if self._answers(event, attempt)]
+            if attempt.error is None and not attempt.replies:
+                # A state that came late from an earlier turn or a resume ended the wait: give this
+                # turn's messages (or its "send it again") the time Redis may take.
+                await asyncio.sleep(LATE_MESSAGE_WAIT_S)
+                attempt.replies = [str(event.get("text") or "") for event in self.inbox[start:]
+                                   if self._answers(event, attempt)]
         except Exception as exc:  # noqa: BLE001
             attempt.error = f"exception_{type(exc).__name__}"
         attempt.ended = time.time()

@@ -144,6 +144,8 @@ async def send_agent_messages(topology: Topology, clients: list[WidgetClient], p
     then wait until each reached its socket."""
     conversations = RasaConversations(topology.url, topology.token)
     sent: list[tuple[WidgetClient, str]] = []
+    for client in clients:
+        client.awaiting_agent = True  # the borrower stays in this conversation until the message is in
     try:
         for client in clients:
             fragment = f"note {uuid.uuid4().hex[:8]}"
@@ -161,6 +163,8 @@ async def send_agent_messages(topology: Topology, clients: list[WidgetClient], p
     await asyncio.sleep(1.0)  # a second copy would come right behind the first
     run.agent_messages[phase] = [(client.conversation_id, fragment) for client, fragment in sent]
     run.agent_delivered[phase] = [client.received(fragment) for client, fragment in sent]
+    for client in clients:
+        client.awaiting_agent = False
 
 
 def update_key(update: dict) -> str:

@@ -154,6 +154,7 @@ class WidgetClient(Client):
         self.disconnects: list[float] = []
         self.seen = 0.0  # the newest stamp received
         self.states = 0  # conversation_state events received: one after each turn
+        self.awaiting_agent = False  # set by the rehearsal while an agent's message is on its way
 
     _addresses = itertools.count(1)
 
@@ -176,6 +177,8 @@ class WidgetClient(Client):
         raise RuntimeError(f"no loopback address reaches the Rasa process on port {port}")
 
     async def new_conversation(self) -> None:
+        while self.awaiting_agent:  # an agent's message is on its way to this conversation: stay in it
+            await asyncio.sleep(0.1)
         await self.close(keep_http=True)
         self.token, self.seen = None, 0.0
         await self._connect()

@@ -4,7 +4,7 @@ VENV := .venv
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse import bench-import bench-console simulate-followup simulate-followup-db risk-report bench-score bench-analytics manifests
+.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse import bench-import bench-console simulate-followup simulate-followup-db risk-report bench-score bench-analytics manifests scale-test
 
 run:            ## set up if needed, then run the assistant, action server and web apps
 	@bash scripts/run.sh
@@ -72,3 +72,6 @@ bench-analytics: ## analytics API load time, cold and cached, on 1,000,000 gener
 
 manifests:      ## render the Kustomize base and production overlay offline, check them against the Kubernetes schemas
 	@bash deploy/render.sh
+
+scale-test:     ## scale-out failure rehearsal: nginx, 2 Rasa + 2 action servers on PostgreSQL/Redis, kills and a database restart under load (docs/scale-out.md)
+	@bash scripts/scale_rehearsal.sh $(ARGS)

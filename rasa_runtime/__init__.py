@@ -27,6 +27,10 @@ carried the whole response body; Rasa logs it with the traceback of every failed
 rasa_sdk's error answer echoes the request, so the borrower's tracker (dates of birth included)
 reached Rasa's error log. The message now gives the status and the body's size only; the body
 stays on the exception (`.text`), where Rasa reads an action's rejection from it.
+
+Availability, not speed: a turn that fails because the database is down answers the borrower
+with a clear "try again in a minute" and is saved nowhere, instead of Rasa's silent fall-back to an
+empty in-memory store (rasa_runtime/outage.py).
 """
 from __future__ import annotations
 
@@ -126,3 +130,6 @@ def install() -> None:
     Event.resolve_by_type = staticmethod(resolve_event_type)
     GraphSchema.minimal_graph_schema = minimal_graph_schema
     ClientResponseError.__init__ = _client_response_error_init
+    from rasa_runtime import outage  # imports rasa.core.agent: after the fixes above
+
+    outage.install()

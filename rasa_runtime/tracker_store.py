@@ -8,7 +8,11 @@ connection per session. Together that was ~45% of the Rasa process's CPU in the 
 events are those from the newest `session_started` on, or all when there is none; events are
 ordered by id) and runs them as three fixed SQL statements and one multi-row insert.
 
-SQLite only: connections are pooled and use WAL with `synchronous=NORMAL` (a committed turn
+PostgreSQL: Rasa's engine, with `pool_pre_ping`: after a database restart every pooled connection
+is dead, and without the ping each one failed a turn before the pool noticed; now a dead connection is
+replaced before use and the store recovers by itself (docs/scale-out.md).
+
+SQLite: connections are pooled and use WAL with `synchronous=NORMAL` (a committed turn
 survives a crash of the process; a power cut can lose the last turns, not corrupt the file).
 
 Selected by `bot/runtime_config.py` (`type: rasa_runtime.tracker_store.SQLTrackerStore`).
@@ -57,7 +61,11 @@ class SQLTrackerStore(rasa_tracker_store.SQLTrackerStore):
                                            poolclass=sa.pool.QueuePool,
                                            connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        else:
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **rasa_tracker_store.create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     def _parameters(self, sender_id: str) -> dict:
         return {"sender_id": sender_id, "session_started": SessionStarted.type_name}

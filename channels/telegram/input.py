@@ -26,7 +26,7 @@ from telegram.constants import ChatType
 from bot.messages import PayloadError, RichMessage, parse_payload, too_long
 from channels.message_limit import TOO_LONG_REPLY
 from channels.telegram.records import ChatRecords
-from channels.telegram.dedup import UpdateLog, update_log_from_env
+from channels.telegram.dedup import Claim, UpdateLog, update_log_from_env
 from channels.telegram.sender import DEFAULT_API_BASE_URL, TelegramSender
 
 logger = logging.getLogger(__name__)
@@ -360,8 +360,10 @@ class TelegramInput(InputChannel):
                 payload = None
             if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
                 return response.json({"error": "not a Telegram update"}, status=400)
-            await self.handle_update(payload, on_new_message)
-            # Always 200 once accepted: a non-2xx makes Telegram redeliver the update.
+            status = await self.handle_update(payload, on_new_message)
+            if status != 200:
+                # A non-2xx makes Telegram redeliver the update later: wanted only when it is not handled yet.
+                return response.json({"error": "not handled yet; redeliver later"}, status=status)
             return response.text("ok")
 
         @telegram_webhook.listener("after_server_stop")
@@ -372,16 +374,40 @@ class TelegramInput(InputChannel):
 
     async def handle_update(
         self, payload: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> None:
-        """Process one update at most once; logs instead of raising."""
+    ) -> int:
+        """Process one update at most once; the HTTP status to answer Telegram with.
+
+        200 when the update was handled (or already was, or cannot be read); 503 when another
+        delivery of it is in progress or processing failed: Telegram then redelivers it later,
+        so a turn cut short (a process killed mid-turn, the database down) is not lost.
+        """
         try:
             update = Update.de_json(payload, None)
-            if not await self.update_log.first_time(update.update_id):
-                logger.info("telegram.update.duplicate_ignored update_id=%s", update.update_id)
-                return
-            inbound = read_update(update)
         except Exception:  # noqa: BLE001
             logger.exception("telegram.update.unreadable update_id=%s", payload.get("update_id"))
+            return 200
+        claim = await self.update_log.claim(update.update_id)
+        if claim is Claim.DONE:
+            logger.info("telegram.update.duplicate_ignored update_id=%s", update.update_id)
+            return 200
+        if claim is Claim.IN_PROGRESS:
+            logger.info("telegram.update.in_progress_elsewhere update_id=%s", update.update_id)
+            return 503
+        try:
+            await self._process(update, on_new_message)
+        except Exception:  # noqa: BLE001 - one failed turn must not break the webhook
+            logger.exception("telegram.message.processing_failed update_id=%s", update.update_id)
+            await self.update_log.release(update.update_id)
+            return 503
+        await self.update_log.done(update.update_id)
+        return 200
+
+    async def _process(self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Answer one claimed update; raises when the turn failed (the update is then released)."""
+        try:
+            inbound = read_update(update)
+        except Exception:  # noqa: BLE001 - an update we cannot read would fail on every redelivery too
+            logger.exception("telegram.update.unreadable update_id=%s", update.update_id)
             return
         if inbound is None:
             return
@@ -411,7 +437,4 @@ class TelegramInput(InputChannel):
             message_id=f"telegram:{inbound.update_id}",
             metadata=inbound.metadata(),
         )
-        try:
-            await on_new_message(message)
-        except Exception:  # noqa: BLE001 - one failed turn must not break the webhook
-            logger.exception("telegram.message.processing_failed update_id=%s", inbound.update_id)
+        await on_new_message(message)

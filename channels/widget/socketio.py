@@ -248,7 +248,11 @@ class WidgetSocketIOInput(SocketIOInput):
             message = UserMessage(text, output, room, input_channel=self.name(),
                                   metadata=_metadata(data, self.metadata_key))
             await self._typing().set(room, False)
-            await on_new_message(message)
+            try:
+                await on_new_message(message)
+            except Exception:  # noqa: BLE001 - the turn failed (what the borrower was told: rasa_runtime/outage.py)
+                logger.exception("socketio.message.processing_failed")
+                return  # the acknowledgement still goes out: the widget is not left waiting
             await self._send_state(sid, room)
 
         return blueprint

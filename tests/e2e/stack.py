@@ -91,10 +91,22 @@ class Stack:
         self.processes: list[subprocess.Popen] = []
         self.url = f"http://127.0.0.1:{self.rasa_port}"
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
         log = open(self.var_dir / f"{name}.log", "ab")
-        return subprocess.Popen(args, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(args, cwd=PROJECT_ROOT, env={**self.env, **(env or {})}, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    @staticmethod
+    def action_server_command() -> list[str]:
+        """The guarded action server, as in the Procfile: rasa_sdk without Rasa/TensorFlow, a fraction of the memory."""
+        return [str(VENV_BIN / "python"), "-m", "action_server"]  # its port: ACTION_PORT
+
+    def rasa_command(self, port: int) -> list[str]:
+        """`rasa run` with our fixes (rasa_runtime), as in the Procfile; the API token comes from the environment."""
+        return [str(VENV_BIN / "python"), "-m", "rasa_runtime", "run", "--model", str(MODEL),
+                "--enable-api", "--port", str(port),
+                "--endpoints", str(self.var_dir / "endpoints.yml"),
+                "--credentials", str(self.var_dir / "credentials.yml")]
 
     def setup(self) -> None:
         for command in ("setup", "render-config"):
@@ -112,13 +124,8 @@ class Stack:
 
     def start(self) -> None:
         self.processes = [
-            # The guarded action server, as in the Procfile: rasa_sdk without Rasa/TensorFlow, a fraction of the memory.
-            self._spawn("actions", [str(VENV_BIN / "python"), "-m", "action_server"]),
-            # `rasa run` with our fixes (rasa_runtime), as in the Procfile; the API token comes from the environment.
-            self._spawn("rasa", [str(VENV_BIN / "python"), "-m", "rasa_runtime", "run", "--model", str(MODEL),
-                                 "--enable-api", "--port", str(self.rasa_port),
-                                 "--endpoints", str(self.var_dir / "endpoints.yml"),
-                                 "--credentials", str(self.var_dir / "credentials.yml")]),
+            self._spawn("actions", self.action_server_command()),
+            self._spawn("rasa", self.rasa_command(self.rasa_port)),
         ]
         try:
             self._wait_ready()
@@ -160,9 +167,9 @@ class Stack:
         self.processes = []
 
     @contextlib.contextmanager
-    def web_app(self) -> Iterator[str]:
+    def web_app(self, port: int | None = None) -> Iterator[str]:
         """Run `python -m channels.web` (demo page, widget, console) against this stack; yields its URL."""
-        port = free_port()
+        port = port or free_port()
         env = {**self.env, "WEB_PORT": str(port), "RASA_URL": self.url}
         log = open(self.var_dir / "web.log", "ab")
         process = subprocess.Popen([str(VENV_BIN / "python"), "-m", "channels.web"], cwd=PROJECT_ROOT, env=env,

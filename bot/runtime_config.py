@@ -35,12 +35,13 @@ def tracker_store(url: str) -> dict:
 
 
 def lock_store(redis_url: str | None) -> dict | None:
-    """Redis lock store when REDIS_URL is set (needed with more than one Rasa process)."""
+    """Redis lock store when REDIS_URL is set (needed with more than one Rasa process): Rasa's, with each
+    change of a lock atomic (rasa_runtime/lock_store.py)."""
     if not redis_url:
         return None
     parsed = urlparse(redis_url)
     return {
-        "type": "redis",
+        "type": "rasa_runtime.lock_store.AtomicRedisLockStore",
         "url": parsed.hostname or "localhost",
         "port": parsed.port or 6379,
         "db": int(parsed.path.lstrip("/") or 0),

@@ -38,7 +38,7 @@ def scaled_stack(postgres_url, redis_url, tmp_path_factory) -> Iterator[Stack]:
 def test_the_configuration_is_postgres_redis_and_two_rasa_workers(scaled_stack):
     assert len(process_tree(scaled_stack.processes[1].pid)) == 3  # Rasa's main process and two workers
     endpoints = (Path(scaled_stack.var_dir) / "endpoints.yml").read_text()
-    assert "type: redis" in endpoints and "dialect: postgresql" in endpoints
+    assert "type: rasa_runtime.lock_store.AtomicRedisLockStore" in endpoints and "dialect: postgresql" in endpoints
     assert "type: rasa_runtime.tracker_store.SQLTrackerStore" in endpoints
     assert "redis_url: redis://" in (Path(scaled_stack.var_dir) / "credentials.yml").read_text()
 

@@ -27,6 +27,10 @@ action call, so a turn's cost grew with the conversation. The events sent are th
 and, from earlier, what our actions' readers of `tracker.events` need (rasa_runtime/action_history.py,
 audited and tested there); the rest of the call is Rasa's own.
 
+The rule policy sees the states its rules can reach, computed once per event (rasa_runtime/rule_lookback.py):
+Rasa rebuilt every state of the session before each prediction; predictions are compared with
+Rasa's on generated conversations.
+
 Privacy, not speed: a failed call to an endpoint raises Rasa's `ClientResponseError`, whose message
 carried the whole response body; Rasa logs it with the traceback of every failed custom action, and
 rasa_sdk's error answer echoes the request, so the borrower's tracker (dates of birth included)
@@ -40,11 +44,13 @@ from functools import lru_cache
 import aiohttp
 import jsonschema
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.graph import GraphSchema
 from rasa.shared.core.events import Event
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import ClientResponseError
 
+from rasa_runtime import rule_lookback
 from rasa_runtime.action_history import bounded_events
 
 _RASA_VALIDATE_ACTION_RESULT = RemoteAction._validate_action_result
@@ -156,4 +162,5 @@ def install() -> None:
     Event.resolve_by_type = staticmethod(resolve_event_type)
     GraphSchema.minimal_graph_schema = minimal_graph_schema
     RemoteAction._action_call_format = _action_call_format
+    RulePolicy._prediction_states = rule_lookback.prediction_states
     ClientResponseError.__init__ = _client_response_error_init

@@ -27,6 +27,10 @@ action call, so a turn's cost grew with the conversation. The events sent are th
 and, from earlier, what our actions' readers of `tracker.events` need (rasa_runtime/action_history.py,
 audited and tested there); the rest of the call is Rasa's own.
 
+Rasa's `applied_events()` and `copy()` (a full replay before every action) are computed once per
+event and carried by the tracker (rasa_runtime/tracker_memos.py); compared with Rasa's on generated
+event sequences.
+
 The rule policy sees the states its rules can reach, computed once per event (rasa_runtime/rule_lookback.py):
 Rasa rebuilt every state of the session before each prediction; predictions are compared with
 Rasa's on generated conversations.
@@ -47,10 +51,11 @@ from rasa.core.actions.action import RemoteAction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.graph import GraphSchema
 from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import ClientResponseError
 
-from rasa_runtime import rule_lookback
+from rasa_runtime import rule_lookback, tracker_memos
 from rasa_runtime.action_history import bounded_events
 
 _RASA_VALIDATE_ACTION_RESULT = RemoteAction._validate_action_result
@@ -163,4 +168,6 @@ def install() -> None:
     GraphSchema.minimal_graph_schema = minimal_graph_schema
     RemoteAction._action_call_format = _action_call_format
     RulePolicy._prediction_states = rule_lookback.prediction_states
+    DialogueStateTracker.applied_events = tracker_memos.applied_events
+    DialogueStateTracker.copy = tracker_memos.copy
     ClientResponseError.__init__ = _client_response_error_init

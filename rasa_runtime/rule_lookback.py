@@ -32,15 +32,15 @@ from typing import Any, Optional
 from rasa.core.policies.policy import SupportedData
 from rasa.core.policies.rule_policy import RULES, RULES_FOR_LOOP_UNHAPPY_PATH, RulePolicy
 from rasa.shared.core.domain import Domain, State
-from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Restarted, SessionStarted,
-                                     UserUtteranceReverted)
+from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_runtime.tracker_store import clone
+from rasa_runtime import tracker_memos
+from rasa_runtime.tracker_memos import REWRITES_THE_PAST, clone, has_loop, new_events, valid
 
 _RASA_PREDICTION_STATES = RulePolicy._prediction_states
-REWRITES_THE_PAST = (Restarted, SessionStarted, ActionReverted, UserUtteranceReverted, ActiveLoop)
 MEMO = "_rasa_runtime_prior_states"
+tracker_memos.MEMOS.append(MEMO)
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _replay(domain: Domain, replayed: DialogueStateTracker, states: list, events
 
 
 def _from_scratch(tracker: DialogueStateTracker, domain: Domain, omit_unset_slots: bool) -> Optional[Memo]:
-    if any(isinstance(event, ActiveLoop) and event.name for event in tracker.events):
+    if has_loop(tracker.events):
         return None                     # loops undo earlier events as they go: Rasa's way
     replayed, states = tracker.init_copy(), []
     _replay(domain, replayed, states, tracker.applied_events(), omit_unset_slots)
@@ -75,7 +75,7 @@ def _from_scratch(tracker: DialogueStateTracker, domain: Domain, omit_unset_slot
 
 
 def _extended(memo: Memo, tracker: DialogueStateTracker) -> Optional[Memo]:
-    new = list(itertools.islice(tracker.events, memo.count, None))
+    new = new_events(memo, tracker)
     if any(isinstance(event, REWRITES_THE_PAST) for event in new):
         return None
     replayed, states = clone(memo.replayed), list(memo.states)
@@ -88,8 +88,7 @@ def memo_for(tracker: DialogueStateTracker, domain: Domain, omit_unset_slots: bo
     """The tracker's past states and replayed tracker up to its last event, or None where Rasa's way is needed."""
     memo = tracker.__dict__.get(MEMO)
     events = tracker.events
-    usable = (memo is not None and memo.domain is domain and memo.omit_unset_slots == omit_unset_slots
-              and memo.count <= len(events) and (memo.count == 0 or events[memo.count - 1] is memo.last))
+    usable = valid(memo, tracker) and memo.domain is domain and memo.omit_unset_slots == omit_unset_slots
     if usable and memo.count == len(events):
         return memo
     found = (_extended(memo, tracker) if usable else None) or _from_scratch(tracker, domain, omit_unset_slots)

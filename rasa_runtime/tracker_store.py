@@ -25,9 +25,8 @@ Selected by `bot/runtime_config.py` (`type: rasa_runtime.tracker_store.SQLTracke
 """
 from __future__ import annotations
 
-import copy
 import json
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
@@ -36,6 +35,8 @@ from rasa.core import tracker_store as rasa_tracker_store
 from rasa.shared.core.events import SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from rasa_runtime.tracker_memos import carry, clone
 
 _TABLE = rasa_tracker_store.SQLTrackerStore.SQLEvent.__table__
 _SESSION_START = (f"(SELECT max(timestamp) FROM {_TABLE.name} "
@@ -55,21 +56,6 @@ FINGERPRINT = sa.text(
     f"FROM {_TABLE.name} WHERE sender_id = :sender_id")
 ROWS_AFTER = sa.text(f"SELECT type_name, data FROM {_TABLE.name} WHERE sender_id = :sender_id AND id > :after ORDER BY id")
 CACHED_CONVERSATIONS = 256
-
-
-def clone(tracker: DialogueStateTracker) -> DialogueStateTracker:
-    """An independent copy of a tracker, without replaying its events (Rasa's `copy()` replays them all).
-
-    Everything Rasa mutates in place is copied: the event deque, each slot (its value is set on the
-    slot object) and the active loop's dict; the rest is replaced, never mutated, by `update`.
-    """
-    new = DialogueStateTracker.__new__(DialogueStateTracker)
-    new.__dict__.update(tracker.__dict__)
-    new.events = deque(tracker.events, tracker.events.maxlen)
-    new.slots = type(tracker.slots)((name, copy.copy(slot)) for name, slot in tracker.slots.items())
-    if isinstance(tracker.active_loop, dict):
-        new.active_loop = dict(tracker.active_loop)
-    return new
 
 
 @dataclass
@@ -193,6 +179,8 @@ class SQLTrackerStore(rasa_tracker_store.SQLTrackerStore):
             new = None
             if kept is not None and kept.fingerprint == before:
                 new = extended(kept.tracker, [(row["type_name"], row["data"]) for row in rows])
+                if new is not None:    # the work done on the saved tracker's history (rasa_runtime/tracker_memos.py)
+                    carry(tracker, new, len(kept.tracker.events))
             if new is None:
                 self.cache.drop(sender_id)
             else:

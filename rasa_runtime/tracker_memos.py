@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy as copying
 import dataclasses
 import itertools
+import json
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -108,9 +109,14 @@ def copy(tracker: DialogueStateTracker) -> DialogueStateTracker:
     return replayed
 
 
+def stored(event: Event) -> dict:
+    """An event as the tracker store keeps it (JSON: tuples become lists), to compare with one read back."""
+    return json.loads(json.dumps(event.as_dict()))
+
+
 def carry(source: DialogueStateTracker, target: DialogueStateTracker, shared: int) -> None:
     """Give `target` the memos of `source`: their first `shared` events are the same objects, and the
-    events after those must be equal (`target`'s decoded from the database, `source`'s as saved)."""
+    events after those must be equal as stored (`target`'s decoded from the database, `source`'s as saved)."""
     source_events, target_events = list(source.events), list(target.events)
     if not all(a is b for a, b in zip(source_events[:shared], target_events[:shared])):
         return
@@ -118,6 +124,6 @@ def carry(source: DialogueStateTracker, target: DialogueStateTracker, shared: in
         memo = source.__dict__.get(key)
         if not valid(memo, source) or memo.count > len(target_events):
             continue
-        if all(source_events[i].as_dict() == target_events[i].as_dict() for i in range(shared, memo.count)):
+        if all(stored(source_events[i]) == target_events[i].as_dict() for i in range(shared, memo.count)):
             last = target_events[memo.count - 1] if memo.count else None
             target.__dict__[key] = dataclasses.replace(memo, last=last)

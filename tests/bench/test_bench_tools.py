@@ -163,3 +163,17 @@ def test_long_conversation_windows_and_medians():
     assert window_medians(list(range(1, 61)), [(1, 20), (41, 60)]) == {"1-20": 10.5, "41-60": 50.5}
     turns = script("HCF-70001", 7)
     assert turns[1] == ("HCF-70001 1988-04-12", "3,930.00") and len(turns) == 7
+
+
+def test_stock_rasa_gets_our_endpoints_with_rasas_own_tracker_store(tmp_path):
+    import yaml
+
+    from bench.run import write_stock_endpoints
+    (tmp_path / "endpoints.yml").write_text(yaml.safe_dump({
+        "action_endpoint": {"url": "http://127.0.0.1:1/webhook", "headers": {"Authorization": "Bearer x"}},
+        "tracker_store": {"type": "rasa_runtime.tracker_store.SQLTrackerStore", "dialect": "sqlite",
+                          "db": str(tmp_path / "tracker.db")}}))
+    write_stock_endpoints(tmp_path)
+    stock = yaml.safe_load((tmp_path / "endpoints-stock.yml").read_text())
+    assert stock["tracker_store"] == {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "tracker-stock.db")}
+    assert stock["action_endpoint"]["headers"] == {"Authorization": "Bearer x"}

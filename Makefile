@@ -4,7 +4,7 @@ VENV := .venv
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse import bench-import bench-console simulate-followup simulate-followup-db risk-report bench-score bench-analytics manifests scale-test
+.PHONY: run test setup test-fast lint validate train nlu-report demo-data clean eval bench bench-parse import bench-import bench-console simulate-followup simulate-followup-db risk-report bench-score bench-analytics manifests scale-test bench-long
 
 run:            ## set up if needed, then run the assistant, action server and web apps
 	@bash scripts/run.sh
@@ -32,6 +32,9 @@ nlu-report:     ## intent accuracy / F1 per language on the held-out sets
 
 bench:          ## latency/throughput/memory vs the rasa init baseline, then parse time against message length
 	@bash scripts/bootstrap.sh && $(VENV)/bin/python -m bench.run && $(VENV)/bin/python -m bench.parse_time
+
+bench-long:     ## one conversation held for 400 turns: a turn's cost must not grow with its length (median at 400 <= 1.5x at 20)
+	@bash scripts/bootstrap.sh && $(VENV)/bin/python -m bench.long_conversation --turns $(or $(TURNS),400)
 
 bench-parse:    ## parse time of every bot/language parser against input length (linear growth check)
 	@$(VENV)/bin/python -m bench.parse_time

@@ -84,21 +84,32 @@ def baseline_meta(base_dir: Path = BASELINE_DIR) -> dict:
 
 
 class BaselineServer:
-    """`rasa run --enable-api` of the baseline, started like our Rasa server (same TF threading env)."""
+    """`rasa run --enable-api` of the baseline, started like our Rasa server (same TF threading env).
 
-    def __init__(self, model: Path, port: int, log_dir: Path, base_dir: Path = BASELINE_DIR) -> None:
+    `extra_args`, `env` and `name` run another stock `rasa run` the same way (the bench's "stock" system:
+    our model on plain Rasa, without rasa_runtime).
+    """
+
+    def __init__(self, model: Path, port: int, log_dir: Path, base_dir: Path = BASELINE_DIR,
+                 extra_args: list[str] | None = None, env: dict[str, str] | None = None,
+                 name: str = "baseline") -> None:
         self.model = model
         self.port = port
         self.log_dir = log_dir
         self.base_dir = base_dir
+        self.extra_args = extra_args or []
+        self.env = env
+        self.name = name
         self.url = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 180) -> None:
-        log = open(self.log_dir / "baseline-rasa.log", "ab")
+    def start(self, timeout: float = 240) -> None:
+        log = open(self.log_dir / f"{self.name}-rasa.log", "ab")
         self.process = subprocess.Popen(
-            [str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api", "--port", str(self.port)],
-            cwd=self.base_dir, env=tool_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [str(VENV_BIN / "rasa"), "run", "--model", str(self.model), "--enable-api", "--port", str(self.port),
+             *self.extra_args],
+            cwd=self.base_dir, env=self.env or tool_env(), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
         deadline = time.time() + timeout
         while True:
             try:
@@ -108,9 +119,9 @@ class BaselineServer:
             except requests.RequestException:
                 pass
             if self.process.poll() is not None:
-                raise RuntimeError(f"the baseline Rasa server exited early; see {self.log_dir}/baseline-rasa.log")
+                raise RuntimeError(f"the {self.name} Rasa server exited early; see {self.log_dir}/{self.name}-rasa.log")
             if time.time() > deadline:
-                raise TimeoutError(f"baseline Rasa server not ready after {timeout}s")
+                raise TimeoutError(f"{self.name} Rasa server not ready after {timeout}s")
             time.sleep(0.5)
 
     @property

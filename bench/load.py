@@ -59,6 +59,7 @@ class LevelResult:
     turns: list[TurnRecord] = field(default_factory=list)
     conversations_completed: int = 0
     conversations_aborted: int = 0
+    answered: int = 0                  # every turn answered, warm-up included (the CPU window's divisor)
 
     def summary(self) -> dict:
         """Throughput: successful turns that ended inside the window / its length. Latency and errors:
@@ -84,6 +85,7 @@ class LevelResult:
             "error_rate": round(sum(errors.values()) / len(started), 4) if started else 0.0,
             "conversations_completed": self.conversations_completed,
             "conversations_aborted": self.conversations_aborted,
+            "answered_incl_warmup": self.answered,
             **stats,
             "per_turn": per_turn,
         }
@@ -182,6 +184,7 @@ async def run_level(base_url: str, users: int, duration_s: float, warmup_s: floa
                 started = time.perf_counter()
                 latency, error = await _send(session, url, sender, turn)
                 ended = started + latency
+                result.answered += 1
                 if ended >= measure_from:
                     result.turns.append(TurnRecord(
                         started, latency, error is None, error,

@@ -150,6 +150,38 @@ class MemorySampler:
         return {name: peak.as_dict() for name, peak in self.peaks.items()}
 
 
+def parse_cpu_ticks(stat_text: str) -> int:
+    """utime + stime (clock ticks) from a /proc/<pid>/stat line (fields 14 and 15; the name may hold spaces)."""
+    fields = stat_text[stat_text.rindex(")") + 2:].split()
+    return int(fields[11]) + int(fields[12])   # fields[0] is field 3 (state)
+
+
+def cpu_seconds(root: int, proc: Path = PROC) -> float:
+    """CPU time (user + system) used so far by `root` and its live descendants, in seconds.
+
+    Read before and after a measured window: the difference over the window's turns is the CPU cost
+    of a turn in that process. A child that exits inside the window takes its time with it (Sanic
+    workers live as long as the server, so this does not happen in the bench).
+    """
+    ticks = 0
+    for pid in process_tree(root, proc):
+        try:
+            ticks += parse_cpu_ticks((proc / str(pid) / "stat").read_text())
+        except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError, IndexError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds of each named process tree now."""
+    return {name: cpu_seconds(pid) for name, pid in roots.items()}
+
+
+def cpu_ms_per_turn(before: dict[str, float], after: dict[str, float], turns: int) -> dict[str, float | None]:
+    """CPU milliseconds each named process tree spent per turn between two snapshots."""
+    return {name: (round((after[name] - before[name]) * 1000 / turns, 2) if turns else None) for name in before}
+
+
 def current_rss_mb(pid: int) -> float:
     return kb_to_mb(sum(read_status(p).get("VmRSS", 0) for p in process_tree(pid)))
 

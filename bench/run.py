@@ -17,6 +17,7 @@ import os
 import platform
 import shlex
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -28,7 +29,7 @@ os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
 from bench.baseline import BaselineServer, baseline_meta, ensure_baseline, rasa_version, time_training  # noqa: E402
 from bench.load import Conversation, Turn, latency_stats, ratio, run_level  # noqa: E402
-from bench.memory import MemorySampler  # noqa: E402
+from bench.memory import MemorySampler, cpu_ms_per_turn, cpu_snapshot  # noqa: E402
 from bench.seed import seed_bench_loans  # noqa: E402
 from bot.demo.seed import clear_loan_records  # noqa: E402
 
@@ -141,6 +142,54 @@ def check_target(levels: dict[int, dict], level: int, metric: str, op: str, boun
             "status": status}
 
 
+SYSTEMS = ("ours", "stock", "baseline")
+# (numerator, denominator, label): what each ratio row compares.
+RATIO_ROWS = (("ours", "baseline", "ours/base"), ("ours", "stock", "ours/stock"), ("stock", "baseline", "stock/base"))
+METRICS = ("turns_per_s", "p50_ms", "p95_ms", "p99_ms")
+
+
+def median_or_none(values: list) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 3) if values else None
+
+
+def summarise(runs: list[list[dict]]) -> list[dict]:
+    """Per level: each system's median of every metric over the runs, and the median of each run's ratios.
+
+    One run's baseline varies by a quarter on this machine (docs/PERFORMANCE.md), so the targets are
+    checked on medians of the runs' own ratios (each run measures both systems minutes apart)."""
+    levels = []
+    for index, first in enumerate(runs[0]):
+        per_run = [run[index] for run in runs]
+        level: dict = {"users": first["users"], "runs": len(runs)}
+        for system in SYSTEMS:
+            rows = [r[system] for r in per_run if system in r]
+            if not rows:
+                continue
+            merged = {**rows[-1]}
+            for metric in METRICS:
+                merged[metric] = median_or_none([row[metric] for row in rows])
+            merged["errors"] = sum(row["errors"] for row in rows)
+            merged["turns"] = sum(row["turns"] for row in rows)
+            merged["conversations_completed"] = sum(row["conversations_completed"] for row in rows)
+            merged["per_run"] = {metric: [row[metric] for row in rows] for metric in (*METRICS, "errors")}
+            merged["cpu_ms_per_turn"] = {name: median_or_none([row["cpu_ms_per_turn"].get(name) for row in rows])
+                                         for name in rows[0].get("cpu_ms_per_turn", {})}
+            merged["memory"] = {name: {"peak_rss_mb": max(row["memory"][name]["peak_rss_mb"] for row in rows)}
+                                for name in rows[0]["memory"]}
+            level[system] = merged
+        for numerator, denominator, label in RATIO_ROWS:
+            if numerator in level and denominator in level:
+                each = [ratios(r[numerator], r[denominator]) for r in per_run]
+                level.setdefault("ratio_rows", {})[label] = {
+                    key: median_or_none([e[key] for e in each]) for key in each[0]}
+        level["ratios"] = level.get("ratio_rows", {}).get("ours/base")
+        level["loadavg_before"] = {system: [(r[system].get("loadavg_before") or [None])[0] for r in per_run]
+                                   for system in SYSTEMS if system in first}
+        levels.append(level)
+    return levels
+
+
 def ratios(ours: dict, base: dict) -> dict:
     return {"throughput_ratio": ratio(ours["turns_per_s"], base["turns_per_s"]),
             "p50_ratio": ratio(ours["p50_ms"], base["p50_ms"]),
@@ -157,25 +206,29 @@ def fmt(value, width: int, digits: int = 1) -> str:
 
 
 def render_table(report: dict) -> str:
-    head = (f"{'N':>3}  {'system':<9}{'turns':>7}{'turns/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-            f"{'errors':>8}{'conv':>6}{'rasa MB':>9}{'actions MB':>11}")
-    lines = [head, "-" * len(head)]
+    runs = report["config"].get("repeat", 1)
+    head = (f"{'N':>3}  {'system':<10}{'turns':>7}{'turns/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+            f"{'errors':>8}{'conv':>6}{'rasa MB':>9}{'actions MB':>11}  CPU ms/turn (rasa, actions, bench client)")
+    lines = [f"median of {runs} alternating run(s) per level; ratios are medians of each run's ratio"
+             if runs > 1 else "one run per level", head, "-" * len(head)]
     for level in report["levels"]:
-        for system in ("ours", "baseline"):
+        for system in SYSTEMS:
             row = level.get(system)
             if row is None:
                 continue
             memory = row.get("memory", {})
+            cpu = row.get("cpu_ms_per_turn", {})
             lines.append(
-                f"{level['users']:>3}  {system:<9}{fmt(row['turns'], 7)}{fmt(row['turns_per_s'], 9, 2)}"
+                f"{level['users']:>3}  {system:<10}{fmt(row['turns'], 7)}{fmt(row['turns_per_s'], 9, 2)}"
                 f"{fmt(row['p50_ms'], 9)}{fmt(row['p95_ms'], 9)}{fmt(row['p99_ms'], 9)}{fmt(row['errors'], 8)}"
                 f"{fmt(row['conversations_completed'], 6)}"
                 f"{fmt(memory.get('rasa', {}).get('peak_rss_mb'), 9)}"
-                f"{fmt(memory.get('actions', {}).get('peak_rss_mb'), 11)}")
-        r = level.get("ratios")
-        if r:
-            lines.append(f"{'':>3}  {'ours/base':<9}{'':>7}{fmt(r['throughput_ratio'], 9, 2)}"
-                         f"{fmt(r['p50_ratio'], 9, 2)}{fmt(r['p95_ratio'], 9, 2)}{fmt(r['p99_ratio'], 9, 2)}")
+                f"{fmt(memory.get('actions', {}).get('peak_rss_mb'), 11)}  "
+                + ", ".join(fmt(cpu.get(name), 0, 1).strip() for name in ("rasa", "actions", "client")))
+        for label, r in (level.get("ratio_rows") or {"ours/base": level.get("ratios")}).items():
+            if r:
+                lines.append(f"{'':>3}  {label:<10}{'':>7}{fmt(r['throughput_ratio'], 9, 2)}"
+                             f"{fmt(r['p50_ratio'], 9, 2)}{fmt(r['p95_ratio'], 9, 2)}{fmt(r['p99_ratio'], 9, 2)}")
     lines.append("")
     for target in report["targets"]:
         measured = "-" if target["measured"] is None else f"{target['measured']:.2f}"
@@ -199,20 +252,52 @@ def render_table(report: dict) -> str:
                      f"baseline {probe['baseline']['p50_ms']} ms")
     lines.append(f"machine: {report['machine'].get('nproc')} cores, {report['machine'].get('ram_gb')} GB RAM; "
                  f"load average before/after {report['loadavg_before']} / {report['loadavg_after']}")
+    lines.append("1-min load average before each measurement (per run): " + "; ".join(
+        f"N={level['users']} " + " ".join(f"{system} {'/'.join(str(x) for x in values)}"
+                                          for system, values in level.get("loadavg_before", {}).items())
+        for level in report["levels"]))
+    lines.append("CPU ms/turn: utime+stime from /proc over warm-up and window / turns answered; the SQLite "
+                 "tracker store runs inside the Rasa process and the app database inside the action server "
+                 "(no database process); 'client' is the load generator itself")
     return "\n".join(lines)
 
 
 def measure_level(url: str, users: int, args, source, roots: dict[str, int], prefix: str) -> dict:
     async def go() -> dict:
         sampler = MemorySampler(roots)
+        loadavg_before = loadavg()
+        cpu_before = {**cpu_snapshot(roots), "client": time.process_time()}   # the client: this process alone
         sampler.start()
         try:
             result = await run_level(url, users, args.duration_s, args.warmup_s, source, sender_prefix=prefix,
                                      max_turns=args.turns)
         finally:
             memory = await sampler.stop()
-        return {**result.summary(), "memory": memory}
+        cpu = cpu_ms_per_turn(cpu_before, {**cpu_snapshot(roots), "client": time.process_time()}, result.answered)
+        return {**result.summary(), "memory": memory, "cpu_ms_per_turn": cpu, "loadavg_before": loadavg_before}
     return asyncio.run(go())
+
+
+def stock_server(stack, run_dir: Path) -> BaselineServer:
+    """Our model, credentials and action server on stock `rasa run`: what rasa_runtime buys on our own bot."""
+    env = {**stack.env, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(PROJECT_ROOT)}
+    return BaselineServer(OUR_MODEL, free_port_for_stock(), run_dir, base_dir=PROJECT_ROOT, name="stock", env=env,
+                          extra_args=["--endpoints", str(run_dir / "endpoints-stock.yml"),
+                                      "--credentials", str(run_dir / "credentials.yml")])
+
+
+def free_port_for_stock() -> int:
+    from tests.e2e.stack import free_port
+    return free_port()
+
+
+def write_stock_endpoints(run_dir: Path) -> None:
+    """Our endpoints with Rasa's own SQL tracker store on a database of its own (same action server)."""
+    import yaml
+
+    endpoints = yaml.safe_load((run_dir / "endpoints.yml").read_text())
+    endpoints["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(run_dir / "tracker-stock.db")}
+    (run_dir / "endpoints-stock.yml").write_text(yaml.safe_dump(endpoints))
 
 
 def warm_once(url: str, conversation: Conversation) -> None:
@@ -255,7 +340,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"),
                         help="Redis for Rasa's lock store when --rasa-workers > 1 (default: $REDIS_URL)")
     parser.add_argument("--keep-var", action="store_true", help="keep the run's temporary var dir (logs, dbs)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run every level this many times, the systems' order rotating; report medians")
+    parser.add_argument("--no-stock", action="store_true",
+                        help="leave out 'stock': our model and action server on plain `rasa run` (no rasa_runtime)")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     if not OUR_MODEL.exists():
         print(f"{OUR_MODEL} is missing: run `bash scripts/bootstrap.sh` (or `make bench`) first", file=sys.stderr)
         return 2
@@ -290,12 +381,14 @@ def main(argv: list[str] | None = None) -> int:
         stack_env = {"SANIC_WORKERS": str(args.rasa_workers), "REDIS_URL": args.redis_url}
     stack = Stack(run_dir, stack_env)
     baseline = BaselineServer(baseline_model, free_port(), run_dir)
+    stock = None if args.no_stock else stock_server(stack, run_dir)
     database = Database(f"sqlite:///{run_dir / 'app.db'}")
     report: dict = {
         "date": started_at.isoformat(timespec="seconds"), "command": command, "rasa": rasa_version(),
         "machine": machine_facts(), "loadavg_before": loadavg(),
         "config": {"users": args.users, "duration_s": args.duration_s, "warmup_s": args.warmup_s,
-                   "turns": args.turns, "pool": args.pool, "rasa_processes": {"ours": args.rasa_workers, "baseline": 1},
+                   "turns": args.turns, "pool": args.pool, "repeat": args.repeat,
+                   "rasa_processes": {"ours": args.rasa_workers, "stock": 0 if stock is None else 1, "baseline": 1},
                    "tf_threads": "TF_INTRA_OP/INTER_OP_PARALLELISM_THREADS=1 for both"},
         "models": {"ours_mb": mb(OUR_MODEL), "baseline_mb": mb(baseline_model)},
         "training": training,
@@ -310,37 +403,52 @@ def main(argv: list[str] | None = None) -> int:
             references = seed_bench_loans(session, date.today(), args.pool)
         stack.start()
         baseline.start()
-        ours_roots = {"rasa": stack.processes[1].pid, "actions": stack.processes[0].pid}
+        servers = {"ours": (stack.url, {"rasa": stack.processes[1].pid, "actions": stack.processes[0].pid}),
+                   "baseline": (baseline.url, {"rasa": baseline.pid})}
+        if stock is not None:
+            write_stock_endpoints(run_dir)
+            stock.start()
+            servers["stock"] = (stock.url, {"rasa": stock.pid, "actions": stack.processes[0].pid})
         warm_once(stack.url, our_conversation(references[-1]))
         warm_once(baseline.url, BASELINE_CONVERSATIONS[0])
+        if stock is not None:
+            warm_once(stock.url, our_conversation(references[-2]))
         report["nlu_parse_n1"] = {
             "ours": parse_probe(stack.url, [t.text for t in our_conversation(references[0]).turns], "e2e-token"),
             "baseline": parse_probe(baseline.url, [t.text for c in BASELINE_CONVERSATIONS for t in c.turns], None),
         }
-        for position, users in enumerate(args.users):
-            level: dict = {"users": users}
-            # Alternate which system goes first, so a drift in the machine's other load hits both alike.
-            order = ("ours", "baseline") if position % 2 == 0 else ("baseline", "ours")
-            for system in order:
-                if system == "ours":
-                    stack.reset_demo()   # python -m bot.cli reset-demo, against the bench's database
-                    with database.unit_of_work() as session:
-                        seed_bench_loans(session, date.today(), args.pool)
-                    pool = LoanPool(database, references)
-                    print(f"bench: N={users} ours ...", flush=True)
-                    level["ours"] = measure_level(stack.url, users, args, pool.next, ours_roots, "bench")
-                    level["ours"]["loans_recycled"] = pool.recycled
-                else:
-                    print(f"bench: N={users} baseline ...", flush=True)
-                    level["baseline"] = measure_level(baseline.url, users, args, baseline_source(),
-                                                      {"rasa": baseline.pid}, "bench")
-                row = level[system]
-                print(f"bench:   {row['turns']} turns, {row['turns_per_s']}/s, p50 {row['p50_ms']} ms, "
-                      f"p95 {row['p95_ms']} ms, errors {row['errors']} {row['error_kinds'] or ''}", flush=True)
-                time.sleep(1)
-            level["ratios"] = ratios(level["ours"], level["baseline"])
-            report["levels"].append(level)
+        systems = [s for s in SYSTEMS if s in servers]
+        runs: list[list[dict]] = []
+        for repeat in range(args.repeat):
+            levels = []
+            for position, users in enumerate(args.users):
+                level: dict = {"users": users}
+                # Rotate which system goes first, so a drift in the machine's other load hits all alike.
+                shift = (position + repeat) % len(systems)
+                for system in systems[shift:] + systems[:shift]:
+                    url, roots = servers[system]
+                    print(f"bench: run {repeat + 1}/{args.repeat} N={users} {system} ...", flush=True)
+                    if system == "baseline":
+                        level[system] = measure_level(url, users, args, baseline_source(), roots, "bench")
+                    else:
+                        stack.reset_demo()   # python -m bot.cli reset-demo, against the bench's database
+                        with database.unit_of_work() as session:
+                            seed_bench_loans(session, date.today(), args.pool)
+                        pool = LoanPool(database, references)
+                        level[system] = measure_level(url, users, args, pool.next, roots, f"bench-{system}")
+                        level[system]["loans_recycled"] = pool.recycled
+                    row = level[system]
+                    print(f"bench:   {row['turns']} turns, {row['turns_per_s']}/s, p50 {row['p50_ms']} ms, "
+                          f"p95 {row['p95_ms']} ms, errors {row['errors']} {row['error_kinds'] or ''}, "
+                          f"CPU ms/turn {row['cpu_ms_per_turn']}, load {row['loadavg_before']}", flush=True)
+                    time.sleep(1)
+                levels.append(level)
+            runs.append(levels)
+        report["runs"] = runs
+        report["levels"] = summarise(runs)
     finally:
+        if stock is not None:
+            stock.stop()
         baseline.stop()
         stack.stop()
         database.dispose()

@@ -22,6 +22,19 @@ Graph pruning: for every message Rasa recomputes which nodes of the model's grap
 targets need, by a recursive walk that revisits shared dependencies: ~6% of the CPU. The graph of
 a loaded model does not change, so the answer is kept per schema and target list.
 
+Action calls carry a bounded history: Rasa sends every event of the session with every custom
+action call, so a turn's cost grew with the conversation. The events sent are the recent ones whole
+and, from earlier, what our actions' readers of `tracker.events` need (rasa_runtime/action_history.py,
+audited and tested there); the rest of the call is Rasa's own.
+
+Rasa's `applied_events()` and `copy()` (a full replay before every action) are computed once per
+event and carried by the tracker (rasa_runtime/tracker_memos.py); compared with Rasa's on generated
+event sequences.
+
+The rule policy sees the states its rules can reach, computed once per event (rasa_runtime/rule_lookback.py):
+Rasa rebuilt every state of the session before each prediction; predictions are compared with
+Rasa's on generated conversations.
+
 Privacy, not speed: a failed call to an endpoint raises Rasa's `ClientResponseError`, whose message
 carried the whole response body; Rasa logs it with the traceback of every failed custom action, and
 rasa_sdk's error answer echoes the request, so the borrower's tracker (dates of birth included)
@@ -39,15 +52,21 @@ from functools import lru_cache
 import aiohttp
 import jsonschema
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.graph import GraphSchema
 from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import ClientResponseError
+
+from rasa_runtime import rule_lookback, tracker_memos
+from rasa_runtime.action_history import bounded_events
 
 _RASA_VALIDATE_ACTION_RESULT = RemoteAction._validate_action_result
 _RASA_RESOLVE_BY_TYPE = Event.resolve_by_type
 _EVENT_TYPES: dict[str, type[Event]] = {}
 _RASA_MINIMAL_GRAPH_SCHEMA = GraphSchema.minimal_graph_schema
+_RASA_ACTION_CALL_FORMAT = RemoteAction._action_call_format
 
 
 class ActionResponseCheck:
@@ -117,6 +136,28 @@ def minimal_graph_schema(schema: GraphSchema, targets: list[str] | None = None) 
     return cache[key]
 
 
+def _action_call_format(action: RemoteAction, tracker, domain) -> dict:
+    """Rasa's request to the action server, with the tracker's events bounded (rasa_runtime/action_history.py)."""
+    result = _RASA_ACTION_CALL_FORMAT(action, _WithoutEvents(tracker), domain)
+    result["tracker"]["events"] = [event.as_dict() for event in bounded_events(list(tracker.events))]
+    return result
+
+
+class _WithoutEvents:
+    """The tracker as Rasa's `_action_call_format` reads it, but its state serialised without events
+    (they are added bounded): Rasa's own code builds the rest of the request."""
+
+    def __init__(self, tracker) -> None:
+        self._tracker = tracker
+
+    def __getattr__(self, name: str):
+        return getattr(self._tracker, name)
+
+    def current_state(self, _verbosity=None) -> dict:
+        from rasa.shared.core.trackers import EventVerbosity
+        return self._tracker.current_state(EventVerbosity.NONE)
+
+
 def _client_response_error_init(error: ClientResponseError, status: int, message: str, text: bytes | str) -> None:
     """Rasa's `ClientResponseError.__init__`, with a message that leaves the response body out of every log."""
     error.status, error.message, error.text = status, message, text
@@ -129,6 +170,10 @@ def install() -> None:
     RemoteAction._validate_action_result = _validate_action_result
     Event.resolve_by_type = staticmethod(resolve_event_type)
     GraphSchema.minimal_graph_schema = minimal_graph_schema
+    RemoteAction._action_call_format = _action_call_format
+    RulePolicy._prediction_states = rule_lookback.prediction_states
+    DialogueStateTracker.applied_events = tracker_memos.applied_events
+    DialogueStateTracker.copy = tracker_memos.copy
     ClientResponseError.__init__ = _client_response_error_init
     from rasa_runtime import outage  # imports rasa.core.agent: after the fixes above
 

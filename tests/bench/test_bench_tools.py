@@ -120,3 +120,60 @@ def test_per_turn_label_hides_the_loan_reference():
 
     conversation = Conversation("ours", (Turn("HCF-70001 1988-04-12"),), tag="HCF-70001")
     assert _label(conversation, 2, conversation.turns[0]) == "ours#2:<loan> 1988-04-12"
+
+
+STAT = "4242 (rasa (worker) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 1234 567 8 9 20 0 12 0 100 3456789 2000"
+
+
+def test_cpu_ticks_are_utime_plus_stime_whatever_the_name():
+    from bench.memory import parse_cpu_ticks
+    assert parse_cpu_ticks(STAT) == 1234 + 567
+
+
+def test_cpu_ms_per_turn():
+    from bench.memory import cpu_ms_per_turn
+    assert cpu_ms_per_turn({"rasa": 1.0, "actions": 2.0}, {"rasa": 3.5, "actions": 2.5}, 100) == {
+        "rasa": 25.0, "actions": 5.0}
+    assert cpu_ms_per_turn({"rasa": 1.0}, {"rasa": 2.0}, 0) == {"rasa": None}
+
+
+def _row(tput: float, p95: float) -> dict:
+    return {"turns_per_s": tput, "p50_ms": p95 / 2, "p95_ms": p95, "p99_ms": p95, "errors": 0, "turns": 10,
+            "conversations_completed": 1, "cpu_ms_per_turn": {"rasa": tput}, "memory": {"rasa": {"peak_rss_mb": tput}}}
+
+
+def test_repeated_runs_are_summarised_by_medians_of_each_runs_ratio():
+    from bench.run import summarise
+    runs = [[{"users": 50, "ours": _row(100, 500), "baseline": _row(50, 1000)}],
+            [{"users": 50, "ours": _row(90, 600), "baseline": _row(30, 1000)}],
+            [{"users": 50, "ours": _row(80, 700), "baseline": _row(60, 1000)}]]
+    level = summarise(runs)[0]
+    assert level["ours"]["turns_per_s"] == 90
+    assert level["baseline"]["turns_per_s"] == 50
+    assert level["ratios"]["throughput_ratio"] == 2.0          # median of 2.0, 3.0, 1.333 (not 90 / 50)
+    assert level["ratios"]["p95_ratio"] == 0.6
+    assert level["ours"]["per_run"]["turns_per_s"] == [100, 90, 80]
+    assert "ours/stock" not in level["ratio_rows"]
+
+
+def test_long_conversation_windows_and_medians():
+    from bench.long_conversation import script, window_medians, windows
+    assert windows(400) == [(1, 20), (100, 119), (200, 219), (300, 319), (381, 400)]
+    assert windows(60) == [(1, 20), (41, 60)]
+    assert window_medians(list(range(1, 61)), [(1, 20), (41, 60)]) == {"1-20": 10.5, "41-60": 50.5}
+    turns = script("HCF-70001", 7)
+    assert turns[1] == ("HCF-70001 1988-04-12", "3,930.00") and len(turns) == 7
+
+
+def test_stock_rasa_gets_our_endpoints_with_rasas_own_tracker_store(tmp_path):
+    import yaml
+
+    from bench.run import write_stock_endpoints
+    (tmp_path / "endpoints.yml").write_text(yaml.safe_dump({
+        "action_endpoint": {"url": "http://127.0.0.1:1/webhook", "headers": {"Authorization": "Bearer x"}},
+        "tracker_store": {"type": "rasa_runtime.tracker_store.SQLTrackerStore", "dialect": "sqlite",
+                          "db": str(tmp_path / "tracker.db")}}))
+    write_stock_endpoints(tmp_path)
+    stock = yaml.safe_load((tmp_path / "endpoints-stock.yml").read_text())
+    assert stock["tracker_store"] == {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "tracker-stock.db")}
+    assert stock["action_endpoint"]["headers"] == {"Authorization": "Bearer x"}

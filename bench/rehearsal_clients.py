@@ -5,8 +5,9 @@ versions the conversation tests use; these are asyncio, so 30 of them run in one
 
 - REST: `POST /webhooks/rest/webhook`, the reply is the answer;
 - widget: python-socketio's AsyncClient speaking the widget's protocol: `session_request
-  {resume_token}` after every (re)connect, `user_uttered` with an acknowledgement that the server
-  sends after Rasa's turn. Over long-polling (engine.io's websocket client needs a newer aiohttp
+  {resume_token}` after every (re)connect, `user_uttered` with the message's own id and an
+  acknowledgement that the server sends after Rasa's turn; a message whose send was never
+  acknowledged is sent again with the same id on the next socket, as widget.js does. Over long-polling (engine.io's websocket client needs a newer aiohttp
   than Rasa's), each borrower from its own loopback address (127.0.x.y) chosen so that nginx's
   sticky upstream puts half of them on each Rasa process, as it spreads borrowers' addresses;
 - Telegram: signed webhook updates in the recorded shape (tests/telegram/updates), the bot's
@@ -64,7 +65,7 @@ class Attempt:
     ended: float = 0.0
     replies: list[str] = field(default_factory=list)
     error: str | None = None
-    message_id: str | None = None      # Telegram: telegram:<update_id>, the id Rasa stores
+    message_id: str | None = None      # telegram:<update_id> / widget:<the widget's id>: the id Rasa stores
     trouble_reply: bool = False        # a "we're having trouble, send it again" answer (TROUBLE_MARKS)
 
     @property
@@ -155,6 +156,8 @@ class WidgetClient(Client):
         self.seen = 0.0  # the newest stamp received
         self.states = 0  # conversation_state events received: one after each turn
         self.awaiting_agent = False  # set by the rehearsal while an agent's message is on its way
+        # The message not yet acknowledged: (text, its id, inbox length and time when first sent).
+        self.pending: tuple[str, str, int, float] | None = None
 
     _addresses = itertools.count(1)
 
@@ -180,7 +183,7 @@ class WidgetClient(Client):
         while self.awaiting_agent:  # an agent's message is on its way to this conversation: stay in it
             await asyncio.sleep(0.1)
         await self.close(keep_http=True)
-        self.token, self.seen = None, 0.0
+        self.token, self.seen, self.pending = None, 0.0, None
         await self._connect()
 
     async def _connect(self) -> None:
@@ -248,14 +251,23 @@ class WidgetClient(Client):
         self.ready.set()
 
     async def send(self, turn: Turn) -> Attempt:
+        """One delivery, as widget.js makes it: a message keeps its id until a send of it is acknowledged,
+        and a send on a new socket after an unacknowledged one is the same message again (the server
+        handles it once). Its answers may then have come with the first send or on resuming: every
+        answer since the message was first sent counts, as for Telegram's redelivery."""
         attempt = self._attempt(turn.text)
         try:
             await self._ensure_connected()
             attempt.conversation_id = self.conversation_id
-            start, states = len(self.inbox), self.states
+            if self.pending is None or self.pending[0] != turn.text:
+                self.pending = (turn.text, uuid.uuid4().hex[:16], len(self.inbox), attempt.started)
+            _, message_id, since, first_sent = self.pending
+            attempt.message_id = f"widget:{message_id}"
+            states = self.states
             self.connection_lost.clear()
             acknowledged = asyncio.get_running_loop().create_future()
-            await self.sio.emit("user_uttered", {"message": turn.text, "metadata": {"language": "en"}},
+            await self.sio.emit("user_uttered", {"message": turn.text, "message_id": message_id,
+                                                 "metadata": {"language": "en"}},
                                 callback=lambda *_: acknowledged.done() or acknowledged.set_result(True))
             lost = asyncio.ensure_future(self.connection_lost.wait())
             done, _ = await asyncio.wait({acknowledged, lost}, timeout=TURN_TIMEOUT,
@@ -264,20 +276,22 @@ class WidgetClient(Client):
             if acknowledged not in done:
                 attempt.error = "disconnected" if lost in done else "no_ack"
             else:
+                self.pending = None   # acknowledged: widget.js never sends it again
                 await self._turn_delivered(states)
-            attempt.replies = [str(event.get("text") or "") for event in self.inbox[start:]
-                               if self._answers(event, attempt)]
+            attempt.replies = self._answers_since(since, first_sent)
             if attempt.error is None and not attempt.replies:
                 # A state that came late from an earlier turn or a resume ended the wait: give this
                 # turn's messages (or its "send it again") the time Redis may take.
                 await asyncio.sleep(LATE_MESSAGE_WAIT_S)
-                attempt.replies = [str(event.get("text") or "") for event in self.inbox[start:]
-                                   if self._answers(event, attempt)]
+                attempt.replies = self._answers_since(since, first_sent)
         except Exception as exc:  # noqa: BLE001
             attempt.error = f"exception_{type(exc).__name__}"
         attempt.ended = time.time()
         judge(attempt, turn)
         return attempt
+
+    def _answers_since(self, since: int, first_sent: float) -> list[str]:
+        return [str(event.get("text") or "") for event in self.inbox[since:] if self._answers(event, first_sent)]
 
     async def _turn_delivered(self, states: int, limit_s: float = 10.0) -> None:
         """Wait for the turn's `conversation_state`. With the Redis manager a turn's bot messages travel
@@ -289,12 +303,12 @@ class WidgetClient(Client):
             await asyncio.sleep(0.05)
 
     @staticmethod
-    def _answers(event: dict, attempt: Attempt) -> bool:
-        """A bot message of this turn: stamped (its tracker event's time) after the message was sent,
+    def _answers(event: dict, first_sent: float) -> bool:
+        """A bot message of this turn: stamped (its tracker event's time) after the message was first sent,
         and not an agent's. A late message of the previous turn is stamped before it."""
         text = str(event.get("text") or "").strip()
         stamp = event.get("stamp")
-        return not AGENT_LABELLED.match(text) and (not isinstance(stamp, (int, float)) or stamp >= attempt.started)
+        return not AGENT_LABELLED.match(text) and (not isinstance(stamp, (int, float)) or stamp >= first_sent)
 
     def received(self, fragment: str) -> int:
         """How many bot messages carrying `fragment` reached this socket."""

@@ -44,6 +44,10 @@ stays on the exception (`.text`), where Rasa reads an action's rejection from it
 Availability, not speed: a turn that fails because the database is down answers the borrower
 with a clear "try again in a minute" and is saved nowhere, instead of Rasa's silent fall-back to an
 empty in-memory store (rasa_runtime/outage.py).
+
+Delivery, not speed: a message its channel delivers twice (Telegram's redelivery, the widget's
+resend after a lost socket) is handled once: the second delivery finds its message id in the
+conversation, under the conversation's lock (rasa_runtime/once.py).
 """
 from __future__ import annotations
 
@@ -175,6 +179,7 @@ def install() -> None:
     DialogueStateTracker.applied_events = tracker_memos.applied_events
     DialogueStateTracker.copy = tracker_memos.copy
     ClientResponseError.__init__ = _client_response_error_init
-    from rasa_runtime import outage  # imports rasa.core.agent: after the fixes above
+    from rasa_runtime import once, outage  # import rasa.core.agent: after the fixes above
 
     outage.install()
+    once.install()

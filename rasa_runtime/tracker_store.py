@@ -60,6 +60,10 @@ FINGERPRINT = sa.text(
     f"FROM {_TABLE.name} WHERE sender_id = :sender_id")
 ROWS_AFTER = sa.text(f"SELECT type_name, data FROM {_TABLE.name} WHERE sender_id = :sender_id AND id > :after ORDER BY id")
 CACHED_CONVERSATIONS = 256
+# On a tracker this store handed out: how many of its events are stored. A save inserts the events after
+# them: the events this tracker added, whatever another writer stored meanwhile (Rasa's store inserts the
+# tracker's events after the number stored at save time, which a concurrent write or a purge shifts).
+STORED_EVENTS = "_rasa_runtime_stored_events"
 
 
 @dataclass
@@ -136,6 +140,12 @@ class SQLTrackerStore(rasa_tracker_store.SQLTrackerStore):
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool
                         ) -> Optional[DialogueStateTracker]:
+        tracker = self._read(sender_id, fetch_events_from_all_sessions)
+        if tracker is not None:
+            setattr(tracker, STORED_EVENTS, len(tracker.events))
+        return tracker
+
+    def _read(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         if fetch_events_from_all_sessions:
             with self.engine.connect() as connection:
                 return self._full_read(connection, sender_id, ALL_EVENTS)
@@ -178,9 +188,11 @@ class SQLTrackerStore(rasa_tracker_store.SQLTrackerStore):
         sender_id = tracker.sender_id
         with self.engine.begin() as connection:
             before = tuple(connection.execute(FINGERPRINT, self._parameters(sender_id)).one())
-            stored = connection.execute(LATEST_SESSION_COUNT, self._parameters(sender_id)).scalar_one()
-            rows = [self._row(sender_id, event.as_dict(), event.type_name)
-                    for event in list(tracker.events)[stored:]]
+            stored = getattr(tracker, STORED_EVENTS, None)
+            if stored is None:      # a tracker this store did not hand out (a new conversation): Rasa's rule
+                stored = connection.execute(LATEST_SESSION_COUNT, self._parameters(sender_id)).scalar_one()
+            events = list(tracker.events)
+            rows = [self._row(sender_id, event.as_dict(), event.type_name) for event in events[stored:]]
             if rows:
                 connection.execute(_TABLE.insert(), rows)
             kept = self.cache.get(sender_id)
@@ -193,6 +205,7 @@ class SQLTrackerStore(rasa_tracker_store.SQLTrackerStore):
                 self.cache.drop(sender_id)
             else:
                 self.cache.put(sender_id, connection.execute(FINGERPRINT, self._parameters(sender_id)).one(), new)
+        setattr(tracker, STORED_EVENTS, len(events))   # saved again later: only what it adds after this
 
     async def keys(self) -> Iterable[str]:
         with self.engine.connect() as connection:

@@ -18,6 +18,10 @@ newest stamp it has shown and sends it as `last_seen` with its resume token; on 
 sends the conversation's bot messages recorded after it (a proactive reminder or an agent's message
 sent while the page was closed) before anything else.
 
+A message carries the widget's own id for it (`message_id`) and is acknowledged once Rasa has handled
+it; the widget sends a message again, with the same id, on its next socket when the acknowledgement
+never came (the socket was lost mid-turn), and Rasa handles a message id once (rasa_runtime/once.py).
+
 Conversation ids are namespaced `web:<session id>`: the widget can only reach web
 conversations. Messages longer than `bot.messages.MAX_MESSAGE_CHARS` are answered here and
 never reach Rasa.
@@ -35,6 +39,7 @@ import asyncio
 import hmac
 import json
 import logging
+import re
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 import socketio
@@ -61,6 +66,9 @@ REDIS_CHANNEL = "debtassistant-socketio"
 # label, shown as the assistant's.
 BORROWER_TYPING_SECONDS = 8.0  # a "typing" from the widget counts this long unless renewed or stopped
 MAX_AGENT_NAME = 80
+# The widget's own id for a message (widget.js `newLocalId`: 16 hex digits), sent with it every time it
+# is sent: the id Rasa stores, so a second delivery is not handled again (rasa_runtime/once.py).
+WIDGET_MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 def conversation_id(session_id: str) -> str:
@@ -120,6 +128,14 @@ class WidgetSocketIOOutput(SocketIOOutput):
                 await self._send_message(recipient_id, {"text": text})
             return
         await self._send_message(recipient_id, bot_uttered(message))
+
+
+def message_id(data: Dict[str, Any]) -> Optional[str]:
+    """`widget:<id>` for the id the widget gave this message, None (Rasa makes one) without a valid id."""
+    given = data.get("message_id")
+    if isinstance(given, str) and WIDGET_MESSAGE_ID.fullmatch(given):
+        return f"widget:{given}"
+    return None
 
 
 def _metadata(data: Dict[str, Any], key: str) -> Dict[str, Any]:
@@ -246,7 +262,7 @@ class WidgetSocketIOInput(SocketIOInput):
                 await output.send_text_message(room, TOO_LONG_REPLY)
                 return
             message = UserMessage(text, output, room, input_channel=self.name(),
-                                  metadata=_metadata(data, self.metadata_key))
+                                  message_id=message_id(data), metadata=_metadata(data, self.metadata_key))
             await self._typing().set(room, False)
             try:
                 await on_new_message(message)

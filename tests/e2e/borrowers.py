@@ -24,6 +24,7 @@ import itertools
 import re
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -237,9 +238,10 @@ class SocketIOBorrower(Borrower):
         assert self.ready.wait(TURN_TIMEOUT), "socket not connected"
         start = len(self.inbox)
         language = "zh" if _HAN.search(text) else "en"
-        # The ack comes after Rasa's turn, behind every bot_uttered of the turn.
-        self.client.call("user_uttered", {"message": text, "metadata": {"language": language}},
-                         timeout=TURN_TIMEOUT)
+        # The ack comes after Rasa's turn, behind every bot_uttered of the turn. Each message has its
+        # own id, as widget.js gives it (resent with the same id if the socket is lost).
+        self.client.call("user_uttered", {"message": text, "message_id": uuid.uuid4().hex[:16],
+                                          "metadata": {"language": language}}, timeout=TURN_TIMEOUT)
         return [Reply(str(event.get("text") or ""),
                       [Button(b["title"], b["payload"]) for b in event.get("quick_replies") or []],
                       [(link["title"], link["url"]) for link in event.get("links") or []])

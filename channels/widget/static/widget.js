@@ -650,6 +650,7 @@
   // ---------------------------------------------------------------- connection
 
   var socket = null;
+  var socketEpoch = null;  // a fresh id per connected socket: what was sent on an earlier one is sent again
   var sessionReady = false;
   var offlineTimer = null;
   var typingTimer = null;
@@ -677,18 +678,32 @@
     flushPending();
   }
 
+  /**
+   * Send what is pending, and what an earlier socket sent but never saw acknowledged (that socket was
+   * lost mid-turn: the message may or may not have been handled). A message keeps its id on every send,
+   * and the server handles an id once (channels/widget/socketio.py), so sending again never doubles a turn.
+   */
   function flushPending() {
     if (!socket || !sessionReady || !socket.connected) return;
     transcript.forEach(function (message) {
-      if (message.status !== "pending") return;
+      var resend = message.unacked === true && message.sentOn !== socketEpoch;
+      if (message.status !== "pending" && !resend) return;
       // No session id: the server speaks for the conversation this socket was given.
       socket.emit("user_uttered", {
         message: message.payload || message.text,
+        message_id: message.id,
         metadata: { language: message.language || language }
+      }, function () {
+        // Acknowledged after the assistant's turn: handled (or refused with an answer): never again.
+        delete message.unacked;
+        delete message.sentOn;
+        delete message.payload;
+        saveTranscript();
       });
       message.status = "sent";
-      delete message.payload;
-      rerenderMessage(message);
+      message.unacked = true;
+      message.sentOn = socketEpoch;
+      if (!resend) rerenderMessage(message);
       typingSentAt = 0;
       if (!paused) showTyping(true);
     });
@@ -726,6 +741,7 @@
     socket.on("connect", function () {
       // A fresh socket id after every (re)connect: Rasa must put it in the session's room again.
       sessionReady = false;
+      socketEpoch = newLocalId();
       // Read at the moment of asking: another tab of the site may have rotated it since.
       var token = storeGet("token");
       var seen = Number(storeGet("seen") || 0);

@@ -55,6 +55,12 @@ RETRY_DELAY_S = 1.0
 MAX_ATTEMPTS_PER_TURN = 40
 AGENT = "Ada"
 DELIVERY_WAIT_S = 20
+# nginx takes a restarted upstream back up to `fail_timeout` (deploy/nginx/rehearsal.conf.template: 5 s)
+# after its last failed connection; a widget socket that failed over to the surviving process is then
+# moved back (its engine.io session unknown there: the client reconnects). The database restart waits
+# until that has happened, so that each failure's window holds only what that failure caused.
+NGINX_FAIL_TIMEOUT_S = 5.0
+SETTLE_LIMIT_S = 30.0
 LOANS_PER_BORROWER = 4
 
 
@@ -137,6 +143,17 @@ async def borrower(client: Client, pool: LoanPool, stop: asyncio.Event, run: Run
                 run.gave_up.append(client.borrower)
                 return
         run.completed += 1
+
+
+async def everyone_answered_since(run: Run, borrowers: int, since: float) -> None:
+    """Wait until `since`, then until every borrower had a turn answered that it started after it (at most
+    SETTLE_LIMIT_S: a borrower still stuck then shows in the checks)."""
+    await asyncio.sleep(max(0.0, since - time.time()))
+    deadline = time.time() + SETTLE_LIMIT_S
+    while time.time() < deadline:
+        if len({a.borrower for a in run.attempts if a.ok and a.started >= since}) >= borrowers:
+            return
+        await asyncio.sleep(0.2)
 
 
 async def send_agent_messages(topology: Topology, clients: list[WidgetClient], phase: str, run: Run) -> None:
@@ -256,6 +273,7 @@ async def rehearse(topology: Topology, postgres_url: str, redis_url: str, bot_ap
             run.restart_s["actions_x"], run.restart_s["rasa_a"] = await asyncio.gather(actions_restart, rasa_restart)
             run.probe = await probe_done
             await send_agent_messages(topology, [w for w in widgets if w.ready.is_set()], "after_restart", run)
+            await everyone_answered_since(run, len(clients), time.time() + NGINX_FAIL_TIMEOUT_S)
             await asyncio.sleep(plan.postgres_after)
             if plan.restart_postgres:
                 before = topology.pids()

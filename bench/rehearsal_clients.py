@@ -33,7 +33,7 @@ import yaml
 
 from bench.load import Turn
 from bot.messages.agent_label import AGENT_LABELLED
-from channels.outage_reply import STORAGE_TROUBLE_REPLY
+from channels.outage_reply import TECHNICAL_TROUBLE_REPLY
 from tests.conftest import PROJECT_ROOT
 from tests.telegram.conftest import load_update
 from tests.telegram.fake_bot_api import FakeBotApi
@@ -52,7 +52,7 @@ def _service_unavailable_text() -> str:
 
 
 # The two answers that tell a borrower the turn did not go through and to send it again.
-TROUBLE_MARKS = (STORAGE_TROUBLE_REPLY.split(".")[0], _service_unavailable_text().split(".")[0])
+TROUBLE_MARKS = (TECHNICAL_TROUBLE_REPLY.split(".")[0], _service_unavailable_text().split(".")[0])
 
 
 @dataclass

@@ -46,13 +46,3 @@ def reference_format(monkeypatch):
 
     yield use
     loan_reference_format.cache_clear()
-
-
-def pytest_collection_modifyitems(config, items):
-    """The scale-out rehearsal is deselected (not skipped) unless RUN_REHEARSAL=1: see its module's note."""
-    if os.environ.get("RUN_REHEARSAL") == "1":
-        return
-    kept = [item for item in items if item.get_closest_marker("rehearsal") is None]
-    if len(kept) != len(items):
-        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
-        items[:] = kept

@@ -269,12 +269,17 @@ class TelegramBorrower(Borrower):
         return f"telegram:{self.chat_id}"
 
     def _post(self, update: dict) -> list[Reply]:
+        status, replies = self.deliver(update)
+        assert status == 200, status
+        return replies
+
+    def deliver(self, update: dict) -> tuple[int, list[Reply]]:
+        """One delivery of an update, as Telegram makes it: the webhook's status and what the bot sent."""
         before = len(self.telegram.sent_to(self.chat_id))
         response = requests.post(f"{self.stack.url}/webhooks/telegram/webhook", json=update,
                                  headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}, timeout=TURN_TIMEOUT)
-        assert response.status_code == 200, response.text
         # The webhook answers after Rasa's turn, and every send of the turn has been answered by then.
-        return [self._reply(call) for call in self.telegram.sent_to(self.chat_id)[before:]]
+        return response.status_code, [self._reply(call) for call in self.telegram.sent_to(self.chat_id)[before:]]
 
     def _delivered(self) -> list[str]:
         return [call.params["text"] for call in self.telegram.sent_to(self.chat_id)]
@@ -295,13 +300,17 @@ class TelegramBorrower(Borrower):
                 "language_code": "zh-hans" if _HAN.search(text) else "en"}
 
     def _send(self, text: str) -> list[Reply]:
+        return self._post(self.text_update(text))
+
+    def text_update(self, text: str) -> dict:
+        """A new update carrying a text message from this borrower (recorded shape, fresh update id)."""
         update = copy.deepcopy(load_update("text_en"))
         update["update_id"] = next(self._updates)
         message = update["message"]
         message.update(message_id=update["update_id"] % 1_000_000, text=text,
                        chat={"id": self.chat_id, "first_name": "Borrower", "type": "private"})
         message["from"] = self._from(text)
-        return self._post(update)
+        return update
 
     def _press(self, button: Button) -> list[Reply]:
         """A callback query on the very message that carried the keyboard, as Telegram sends it."""

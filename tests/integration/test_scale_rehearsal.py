@@ -21,10 +21,6 @@ from bench.rehearsal_topology import NGINX
 from tests.e2e.stack import MODEL
 from tests.integration.require import require
 
-# Not in `make test` until the open defect is fixed: in the CI run of 2026-12-02 04:16 one widget turn
-# answered after the killed Rasa process came back was missing from the tracker (no_lost_turn FAILED;
-# the other 7 checks passed). `make scale-test` runs the full rehearsal; RUN_REHEARSAL=1 puts this
-# test back into a pytest run (tests/conftest.py). docs/scale-out.md, "Open defect".
 pytestmark = [pytest.mark.slow, pytest.mark.rehearsal]
 
 EXPECTED_CHECKS = {

@@ -6,7 +6,9 @@ messages: Rasa's HTTP API with `output_channel=latest&execute_side_effects=true`
 """
 from __future__ import annotations
 
+import os
 import re
+import signal
 import time
 
 import pytest
@@ -230,6 +232,34 @@ def test_shows_offline_while_rasa_restarts_then_delivers_what_was_typed(widget):
     expect(widget.user_messages().last).not_to_contain_text("Waiting to send")
     widget.expect_bot_says("3,930.00")
     assert widget.bot_messages().count() > replies_before
+
+
+def test_a_message_cut_off_by_a_killed_rasa_is_sent_again_and_answered_once(widget):
+    """The socket is lost mid-turn, before the acknowledgement: the widget sends the message again
+    (same id) on its next socket, and the restarted Rasa answers it once (rasa_runtime/once.py)."""
+    widget.goto().open()
+    widget.ask("hi", "automated assistant")
+    widget.wait_turn_over()
+    actions, rasa = widget.stack.processes
+    os.killpg(actions.pid, signal.SIGSTOP)   # the verification action hangs: the turn stays in flight
+    try:
+        widget.say("HCF-1001 1988-04-12")
+        time.sleep(2)
+        os.killpg(rasa.pid, signal.SIGKILL)  # the turn dies before its answer or its acknowledgement
+        rasa.wait()
+    finally:
+        os.killpg(actions.pid, signal.SIGCONT)
+    expect(widget.offline_notice).to_be_visible(timeout=20_000)
+    widget.stack.stop()
+    widget.stack.start()
+    expect(widget.offline_notice).to_be_hidden(timeout=30_000)
+    widget.expect_bot_says("3,930.00")
+    widget.wait_turn_over()
+    said = [event["text"] for event in widget.stack.tracker(widget.conversation_id())["events"]
+            if event["event"] == "user"]
+    assert said == ["hi", "HCF-1001 1988-04-12"]
+    expect(widget.bot_messages().filter(has_text="3,930.00")).to_have_count(1)
+    expect(widget.user_messages()).to_have_count(2)
 
 
 NEGOTIATION_SCREENSHOTS = PROJECT_ROOT / "docs" / "img"

@@ -250,6 +250,16 @@ class SocketIOBorrower(Borrower):
     def _delivered(self) -> list[str]:
         return [str(event.get("text") or "") for event in list(self.inbox)]
 
+    def deliver(self, text: str, message_id: str | None) -> list[str]:
+        """One send as widget.js makes it (with `message_id`, unless None), whatever the turn does:
+        the texts of the bot messages that came before its acknowledgement."""
+        start = len(self.inbox)
+        payload: dict[str, Any] = {"message": text, "metadata": {"language": "en"}}
+        if message_id is not None:
+            payload["message_id"] = message_id
+        self.client.call("user_uttered", payload, timeout=TURN_TIMEOUT)
+        return [str(event.get("text") or "") for event in self.inbox[start:]]
+
     def close(self) -> None:
         self.client.disconnect()
 

@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import time
+import uuid
 from typing import Iterator
 
 import pytest
@@ -52,7 +53,7 @@ def test_a_widget_turn_that_needs_the_down_action_server_is_answered_clearly_and
     try:
         borrower.say("hi")
         with action_server_down(fresh_stack):
-            replies = borrower.say(IDENTITY)
+            replies = borrower.deliver(IDENTITY, uuid.uuid4().hex[:16])
             assert len(replies) == 1 and TROUBLE in replies[0], replies
             assert IDENTITY not in user_texts(borrower)
         assert "3,930.00" in "\n".join(borrower.say(IDENTITY))   # the borrower sends it again

@@ -20,23 +20,13 @@ def user_texts(borrower: SocketIOBorrower) -> list[str]:
     return [event["text"] for event in borrower.tracker()["events"] if event["event"] == "user"]
 
 
-def deliver(borrower: SocketIOBorrower, text: str, message_id: str | None) -> list[str]:
-    """One delivery as widget.js makes it; the texts of the bot messages that came with it."""
-    start = len(borrower.inbox)
-    payload = {"message": text, "metadata": {"language": "en"}}
-    if message_id is not None:
-        payload["message_id"] = message_id
-    borrower.client.call("user_uttered", payload, timeout=TURN_TIMEOUT)
-    return [str(event.get("text") or "") for event in borrower.inbox[start:]]
-
-
 def test_a_message_delivered_again_after_its_answer_is_not_answered_again(fresh_stack):
     borrower = SocketIOBorrower(fresh_stack)
     try:
         message_id = uuid.uuid4().hex[:16]
-        first = deliver(borrower, "HCF-1001 1988-04-12", message_id)
+        first = borrower.deliver("HCF-1001 1988-04-12", message_id)
         assert "3,930.00" in "\n".join(first)
-        again = deliver(borrower, "HCF-1001 1988-04-12", message_id)
+        again = borrower.deliver("HCF-1001 1988-04-12", message_id)
         assert again == []
         assert user_texts(borrower).count("HCF-1001 1988-04-12") == 1
         # The conversation goes on from where the first delivery left it.
@@ -69,8 +59,8 @@ def test_without_a_valid_message_id_each_delivery_is_a_turn_of_its_own(fresh_sta
     """An id the widget did not make is not an id: Rasa makes its own and nothing is de-duplicated."""
     borrower = SocketIOBorrower(fresh_stack)
     try:
-        assert deliver(borrower, "hello", given)
-        assert deliver(borrower, "hello", given)
+        assert borrower.deliver("hello", given)
+        assert borrower.deliver("hello", given)
         assert user_texts(borrower).count("hello") == 2
     finally:
         borrower.close()

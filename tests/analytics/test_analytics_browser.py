@@ -6,7 +6,6 @@ one on a real SQLite database; nobody has talked to the assistant yet, so the tr
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from datetime import date
@@ -20,9 +19,9 @@ from bot.storage import Database
 from bot.storage.schema import migrate
 from channels.web.app import create_app
 from tests.conftest import PROJECT_ROOT
-from tests.handoff.test_console_browser import CHROMIUM, serving
+from tests.browser import launched_chromium
+from tests.handoff.test_console_browser import serving
 from tests.handoff.test_desk_live import TrackerStore
-from tests.integration.require import require
 
 pytestmark = pytest.mark.slow
 
@@ -59,13 +58,7 @@ def imported(tmp_path_factory) -> Iterator[str]:
 
 
 def test_a_supervisor_sees_cure_and_roll_charts_of_imported_books_in_chinese(imported):
-    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: install Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+    with launched_chromium() as browser:
         page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
         page.set_default_timeout(20000)
         page.goto(f"{imported}/console/login")
@@ -97,4 +90,3 @@ def test_a_supervisor_sees_cure_and_roll_charts_of_imported_books_in_chinese(imp
         page.click(".presets button[data-days='91']")
         page.wait_for_load_state()
         assert page.locator("h1").inner_text() == "数据分析"
-        browser.close()

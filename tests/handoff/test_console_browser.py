@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import threading
 import time
@@ -25,6 +24,7 @@ from bot.handoff.queue import EscalationQueue
 from bot.storage import Database
 from bot.storage.schema import migrate
 from channels.web.app import create_app
+from tests.browser import launched_chromium
 from tests.conftest import PROJECT_ROOT
 from tests.e2e.stack import MODEL, VENV_BIN, Stack, free_port
 from tests.handoff.account_rows import CONVERSATION, LOAN, fill_books, fill_outreach, verified_escalation
@@ -33,7 +33,6 @@ from tests.integration.require import require
 pytestmark = pytest.mark.slow
 
 PASSWORD = "browser-test-pass"
-CHROMIUM = "/usr/bin/chromium"
 XSS = '<img src=x onerror="window.__pwned=1">'
 
 
@@ -103,16 +102,8 @@ class Borrower:
 
 @pytest.fixture
 def browser_page():
-    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: install Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1440, "height": 900})  # an agent's laptop
-        yield page
-        browser.close()
+    with launched_chromium() as browser:
+        yield browser.new_page(viewport={"width": 1440, "height": 900})  # an agent's laptop
 
 
 SCREENSHOT = PROJECT_ROOT / "docs" / "img" / "console-1440x900.png"

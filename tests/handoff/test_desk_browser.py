@@ -6,7 +6,6 @@ test_console_browser's account-panel test), so this file starts no Rasa server o
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import threading
@@ -30,9 +29,9 @@ from bot.storage.schema import migrate
 from channels.web.app import create_app
 from tests.conftest import PROJECT_ROOT
 from tests.handoff.account_rows import LOAN, fill_books
-from tests.handoff.test_console_browser import CHROMIUM, serving
+from tests.browser import launched_chromium
+from tests.handoff.test_console_browser import serving
 from tests.handoff.test_desk_live import TrackerStore
-from tests.integration.require import require
 
 pytestmark = pytest.mark.slow
 
@@ -139,15 +138,8 @@ def desk(tmp_path_factory) -> Iterator[Desk]:
 
 @pytest.fixture(scope="module")
 def browser():
-    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: install Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        running = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+    with launched_chromium() as running:
         yield running
-        running.close()
 
 
 # Records each desktop notification the page raises (the real one is still shown).

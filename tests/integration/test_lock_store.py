@@ -24,6 +24,21 @@ def store(redis_url: str) -> AtomicRedisLockStore:
     return created
 
 
+def at_once(work, processes: int, redis_url: str, conversation: str) -> list:
+    """`work(redis_url, conversation, start, out)` in this many processes released at the same moment;
+    the lists they put on `out`, joined."""
+    start, out = multiprocessing.Event(), multiprocessing.Queue()
+    workers = [multiprocessing.Process(target=work, args=(redis_url, conversation, start, out))
+               for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    results = [item for _ in workers for item in out.get(timeout=120)]
+    for worker in workers:
+        worker.join(timeout=30)
+    return results
+
+
 def take_tickets(redis_url: str, conversation: str, start, out) -> None:
     lock_store = store(redis_url)
     start.wait()
@@ -32,15 +47,7 @@ def take_tickets(redis_url: str, conversation: str, start, out) -> None:
 
 def test_tickets_taken_at_once_by_three_processes_are_all_different(redis_url):
     conversation = f"lock-test-{uuid.uuid4().hex}"
-    start, out = multiprocessing.Event(), multiprocessing.Queue()
-    workers = [multiprocessing.Process(target=take_tickets, args=(redis_url, conversation, start, out))
-               for _ in range(3)]
-    for worker in workers:
-        worker.start()
-    start.set()
-    tickets = [ticket for _ in workers for ticket in out.get(timeout=120)]
-    for worker in workers:
-        worker.join(timeout=30)
+    tickets = at_once(take_tickets, 3, redis_url, conversation)
     assert len(tickets) == 3 * PER_PROCESS
     assert sorted(tickets) == list(range(3 * PER_PROCESS))  # no number given twice, none skipped
     store(redis_url).delete_lock(conversation)
@@ -64,15 +71,7 @@ def hold_turns(redis_url: str, conversation: str, start, out) -> None:
 
 def test_turns_of_one_conversation_in_two_processes_never_overlap_and_the_lock_is_removed(redis_url):
     conversation = f"lock-test-{uuid.uuid4().hex}"
-    start, out = multiprocessing.Event(), multiprocessing.Queue()
-    workers = [multiprocessing.Process(target=hold_turns, args=(redis_url, conversation, start, out))
-               for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    start.set()
-    spans = sorted(span for _ in workers for span in out.get(timeout=120))
-    for worker in workers:
-        worker.join(timeout=30)
+    spans = sorted(at_once(hold_turns, 2, redis_url, conversation))
     assert len(spans) == 10
     assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:]))  # one turn at a time
     assert store(redis_url).get_lock(conversation) is None  # the last one out removed it

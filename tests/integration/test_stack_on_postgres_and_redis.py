@@ -8,13 +8,14 @@ from typing import Iterator
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from bench.memory import process_tree
 from channels.console.rasa_api import agent_message_event
 from tests.e2e.stack import Stack
 from tests.integration.conftest import reset_schema
-from tests.widget.conftest import CHROMIUM, CHROMIUM_ARGS, Widget, widget_config
+from tests.browser import launched_chromium
+from tests.widget.conftest import Widget, widget_config
 
 pytestmark = pytest.mark.slow
 AGENT_MESSAGES = 8
@@ -46,29 +47,25 @@ def test_the_configuration_is_postgres_redis_and_two_rasa_workers(scaled_stack):
 def test_every_agent_message_reaches_the_widget_whichever_worker_takes_it(scaled_stack):
     """The borrower's socket (the real widget in Chromium) is held by one worker; the console's
     API calls land on either."""
-    with scaled_stack.web_app() as web_url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 390, "height": 844})
-            context.add_init_script(widget_config(scaled_stack))
-            widget = Widget(context.new_page(), scaled_stack, web_url)
-            widget.goto().open()
-            widget.ask("hi", "automated assistant")
-            for number in range(AGENT_MESSAGES):
-                # A new connection per request, as the console makes them: the kernel spreads them
-                # over the workers, so without the Redis manager about half would reach a worker
-                # that does not hold the borrower's socket.
-                requests.post(
-                    f"{scaled_stack.url}/conversations/{widget.conversation_id()}/tracker/events",
-                    params={"output_channel": "latest", "execute_side_effects": "true", "token": "e2e-token"},
-                    json=agent_message_event("Ada", f"agent message {number}", "en"),
-                    headers={"Connection": "close"}, timeout=30).raise_for_status()
-            agent_messages = widget.page.locator("#debt-assistant-widget .msg.agent")
-            expect(agent_messages).to_have_count(AGENT_MESSAGES, timeout=20_000)
-            expect(agent_messages.locator(".who").first).to_contain_text("Ada")
-            assert not widget.errors
-        finally:
-            browser.close()
+    with scaled_stack.web_app() as web_url, launched_chromium() as browser:
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        context.add_init_script(widget_config(scaled_stack))
+        widget = Widget(context.new_page(), scaled_stack, web_url)
+        widget.goto().open()
+        widget.ask("hi", "automated assistant")
+        for number in range(AGENT_MESSAGES):
+            # A new connection per request, as the console makes them: the kernel spreads them
+            # over the workers, so without the Redis manager about half would reach a worker
+            # that does not hold the borrower's socket.
+            requests.post(
+                f"{scaled_stack.url}/conversations/{widget.conversation_id()}/tracker/events",
+                params={"output_channel": "latest", "execute_side_effects": "true", "token": "e2e-token"},
+                json=agent_message_event("Ada", f"agent message {number}", "en"),
+                headers={"Connection": "close"}, timeout=30).raise_for_status()
+        agent_messages = widget.page.locator("#debt-assistant-widget .msg.agent")
+        expect(agent_messages).to_have_count(AGENT_MESSAGES, timeout=20_000)
+        expect(agent_messages.locator(".who").first).to_contain_text("Ada")
+        assert not widget.errors
 
 
 def test_a_conversation_survives_a_restart(scaled_stack):

@@ -11,18 +11,15 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from tests.browser import launched_chromium
 from tests.e2e.stack import MODEL, Stack
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 REPLY_TIMEOUT_MS = 45_000
 API_TOKEN = "e2e-token"
 
@@ -50,12 +47,8 @@ def web_url(stack: Stack) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/system_packages.sh)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium() as launched:
         yield launched
-        launched.close()
 
 
 class Widget:

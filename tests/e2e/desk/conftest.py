@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 import yaml
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext
 from sqlalchemy import select
 
 from bot.handoff.accounts import create_account
@@ -23,7 +23,8 @@ from channels.console.rasa_api import RasaConversations
 from tests.conftest import PROJECT_ROOT
 from tests.e2e.borrowers import SocketIOBorrower
 from tests.e2e.stack import MODEL, Stack
-from tests.widget.conftest import CHROMIUM, CHROMIUM_ARGS, Widget, widget_config
+from tests.browser import launched_chromium
+from tests.widget.conftest import Widget, widget_config
 
 TOKEN = "e2e-token"
 AGENT_PASSWORD = "desk-waiting-pass"
@@ -86,12 +87,8 @@ def web_url(stack: Stack) -> Iterator[str]:
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/system_packages.sh)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

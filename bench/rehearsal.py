@@ -145,6 +145,19 @@ async def borrower(client: Client, pool: LoanPool, stop: asyncio.Event, run: Run
         run.completed += 1
 
 
+async def surviving_sockets(widgets: list[WidgetClient], kill: float, wait_s: float = 10.0) -> list[WidgetClient]:
+    """The widget borrowers whose socket has not dropped since the kill (so it is held by the surviving
+    process), connected now. A borrower between two conversations has no socket for a moment: wait up to
+    `wait_s` for at least one (with few borrowers, the only one on the surviving process may be that one)."""
+    deadline = time.time() + wait_s
+    while True:
+        survivors = [w for w in widgets if w.sio is not None and w.ready.is_set()
+                     and not any(t >= kill for t in w.disconnects)]
+        if survivors or time.time() > deadline:
+            return survivors
+        await asyncio.sleep(0.2)
+
+
 async def everyone_answered_since(run: Run, borrowers: int, since: float) -> None:
     """Wait until `since`, then until every borrower had a turn answered that it started after it (at most
     SETTLE_LIMIT_S: a borrower still stuck then shows in the checks)."""
@@ -263,8 +276,7 @@ async def rehearse(topology: Topology, postgres_url: str, redis_url: str, bot_ap
             await asyncio.to_thread(topology.kill, "actions_x")
             probe_done = asyncio.create_task(finish_probe(probe))
             await asyncio.sleep(2.0)  # sockets held by the killed process notice they are gone
-            survivors = [w for w in widgets if w.sio is not None and w.ready.is_set()
-                         and not any(t >= run.failures["kill"] for t in w.disconnects)]
+            survivors = await surviving_sockets(widgets, run.failures["kill"])
             run.survivors = len(survivors)
             await send_agent_messages(topology, survivors, "surviving_process", run)
             await asyncio.sleep(max(0.0, plan.down_for - (time.time() - run.failures["kill"])))

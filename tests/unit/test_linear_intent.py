@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -11,7 +14,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu_components.linear_intent import LinearIntentClassifier
+from nlu_components.linear_intent import CalibratedLinearScores, LinearIntentClassifier
 from nlu_components.tokenizer import BilingualTokenizer
 
 EXAMPLES = {
@@ -108,3 +111,40 @@ def test_a_model_file_with_untrusted_types_is_refused(tmp_path: Path, tokenizer,
 def test_unknown_model_is_refused():
     with pytest.raises(ValueError):
         LinearIntentClassifier.validate_config({"model": "random_forest"})
+
+
+@pytest.fixture(scope="module")
+def project_classifier(tmp_path_factory) -> LinearIntentClassifier:
+    """The classifier of the trained model the assistant runs (models/assistant.tar.gz), loaded as Rasa loads it."""
+    from tests.e2e.stack import MODEL
+    from tests.integration.require import require
+
+    require(MODEL.exists(), "no trained model (make setup)")
+    storage, metadata = LocalModelStorage.from_model_archive(tmp_path_factory.mktemp("model"), MODEL)
+    node = next(node for node in metadata.predict_schema.nodes.values() if node.uses is LinearIntentClassifier)
+    context = ExecutionContext(metadata.predict_schema, node_name="linear_intent")
+    return LinearIntentClassifier.load({**LinearIntentClassifier.get_default_config(), **node.config},
+                                       storage, node.resource, context)
+
+
+PHRASES = ["hi", "HCF-1001 1988-04-12", "I had big medical bills", "I earn 9000 a month", "option 1",
+           "I agree", "转人工", "我下个月能还500", "😀😀", "/intent{\"a\":1}", "<script>alert(1)</script>",
+           "' OR 1=1; --", "how much do I owe 我欠多少", ""]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.one_of(st.sampled_from(PHRASES), st.text(max_size=80)), min_size=1, max_size=6))
+def test_the_calibrated_scores_are_scikit_learns_own(project_classifier, tokenizer, texts):
+    """CalibratedLinearScores gives scikit-learn's predict_proba of the same fitted model, message by message."""
+    clf = project_classifier._model["clf"]
+    assert project_classifier._scorer().__class__ is CalibratedLinearScores   # the fast path is the one in use
+    features = project_classifier._features(_messages(tokenizer, texts))
+    ours, theirs = CalibratedLinearScores(clf).predict_proba(features), clf.predict_proba(features)
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+    assert list(ours.argmax(axis=1)) == list(theirs.argmax(axis=1))
+
+
+def test_a_logistic_regression_keeps_scikit_learns_predict_proba(tmp_path: Path, tokenizer):
+    classifier = _train_and_load(tmp_path, tokenizer, {"model": "logistic_regression", "C": 10.0})
+    assert classifier._scorer() is classifier._model["clf"]

@@ -27,6 +27,9 @@ action call, so a turn's cost grew with the conversation. The events sent are th
 and, from earlier, what our actions' readers of `tracker.events` need (rasa_runtime/action_history.py,
 audited and tested there); the rest of the call is Rasa's own.
 
+Graph order: dask orders the tasks of Rasa's graph before every run; the order depends only on
+the graph's shape, so it is kept per shape (rasa_runtime/graph_order.py).
+
 Rasa's `applied_events()` and `copy()` (a full replay before every action) are computed once per
 event and carried by the tracker (rasa_runtime/tracker_memos.py); compared with Rasa's on generated
 event sequences.
@@ -63,7 +66,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import ClientResponseError
 
-from rasa_runtime import rule_lookback, tracker_memos
+from rasa_runtime import graph_order, rule_lookback, tracker_memos
 from rasa_runtime.action_history import bounded_events
 
 _RASA_VALIDATE_ACTION_RESULT = RemoteAction._validate_action_result
@@ -174,6 +177,7 @@ def install() -> None:
     RemoteAction._validate_action_result = _validate_action_result
     Event.resolve_by_type = staticmethod(resolve_event_type)
     GraphSchema.minimal_graph_schema = minimal_graph_schema
+    graph_order.install()
     RemoteAction._action_call_format = _action_call_format
     RulePolicy._prediction_states = rule_lookback.prediction_states
     DialogueStateTracker.applied_events = tracker_memos.applied_events

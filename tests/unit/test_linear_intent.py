@@ -14,7 +14,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu_components.linear_intent import CalibratedLinearScores, LinearIntentClassifier
+from nlu_components.linear_intent import CalibratedLinearScores, LinearIntentClassifier, tfidf
 from nlu_components.tokenizer import BilingualTokenizer
 
 EXAMPLES = {
@@ -143,6 +143,18 @@ def test_the_calibrated_scores_are_scikit_learns_own(project_classifier, tokeniz
     assert ours.shape == theirs.shape
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
     assert list(ours.argmax(axis=1)) == list(theirs.argmax(axis=1))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.one_of(st.sampled_from(PHRASES), st.text(max_size=80)), min_size=1, max_size=6))
+def test_the_tfidf_features_are_scikit_learns_own(project_classifier, tokenizer, texts):
+    messages = _messages(tokenizer, texts)
+    for name, documents in (("words", [LinearIntentClassifier._word_text(m) for m in messages]),
+                            ("chars", [m.get(TEXT) or "" for m in messages])):
+        vectorizer = project_classifier._model[name]
+        ours, theirs = tfidf(vectorizer, documents), vectorizer.transform(documents)
+        assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+        assert (ours != theirs).nnz == 0    # the same numbers, bit for bit
 
 
 def test_a_logistic_regression_keeps_scikit_learns_predict_proba(tmp_path: Path, tokenizer):

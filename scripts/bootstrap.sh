@@ -42,8 +42,10 @@ MODEL_HASH=$(find config.yml domain.yml data nlu_components bot/language -type f
   | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16)
 if [ ! -f models/assistant.tar.gz ] || [ "$(cat models/.fingerprint 2>/dev/null)" != "$MODEL_HASH" ]; then
   say "training the model (data, config or domain changed)"
+  TRAIN_STARTED=$(date +%s)
   "$VENV/bin/rasa" train --fixed-model-name assistant --out models --quiet
   echo "$MODEL_HASH" > models/.fingerprint
+  say "model trained in $(( $(date +%s) - TRAIN_STARTED )) s"
 fi
 
 say "database: migrate and load demo data"

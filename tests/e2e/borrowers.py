@@ -235,17 +235,11 @@ class SocketIOBorrower(Borrower):
         return f"web:{self.session_id}"
 
     def _send(self, text: str) -> list[Reply]:
-        assert self.ready.wait(TURN_TIMEOUT), "socket not connected"
-        start = len(self.inbox)
-        language = "zh" if _HAN.search(text) else "en"
-        # The ack comes after Rasa's turn, behind every bot_uttered of the turn. Each message has its
-        # own id, as widget.js gives it (resent with the same id if the socket is lost).
-        self.client.call("user_uttered", {"message": text, "message_id": uuid.uuid4().hex[:16],
-                                          "metadata": {"language": language}}, timeout=TURN_TIMEOUT)
+        # Each message has its own id, as widget.js gives it (resent with the same id if the socket is lost).
         return [Reply(str(event.get("text") or ""),
                       [Button(b["title"], b["payload"]) for b in event.get("quick_replies") or []],
                       [(link["title"], link["url"]) for link in event.get("links") or []])
-                for event in self.inbox[start:]]
+                for event in self._emit(text, uuid.uuid4().hex[:16])]
 
     def _delivered(self) -> list[str]:
         return [str(event.get("text") or "") for event in list(self.inbox)]
@@ -253,12 +247,18 @@ class SocketIOBorrower(Borrower):
     def deliver(self, text: str, message_id: str | None) -> list[str]:
         """One send as widget.js makes it (with `message_id`, unless None), whatever the turn does:
         the texts of the bot messages that came before its acknowledgement."""
+        return [str(event.get("text") or "") for event in self._emit(text, message_id)]
+
+    def _emit(self, text: str, message_id: str | None) -> list[dict]:
+        """`user_uttered` on the socket; the bot_uttered events that came before its acknowledgement
+        (the ack comes after Rasa's turn, behind every bot_uttered of the turn)."""
+        assert self.ready.wait(TURN_TIMEOUT), "socket not connected"
         start = len(self.inbox)
-        payload: dict[str, Any] = {"message": text, "metadata": {"language": "en"}}
+        payload: dict[str, Any] = {"message": text, "metadata": {"language": "zh" if _HAN.search(text) else "en"}}
         if message_id is not None:
             payload["message_id"] = message_id
         self.client.call("user_uttered", payload, timeout=TURN_TIMEOUT)
-        return [str(event.get("text") or "") for event in self.inbox[start:]]
+        return self.inbox[start:]
 
     def close(self) -> None:
         self.client.disconnect()

@@ -6,12 +6,10 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import time
 import uuid
 from typing import Iterator
 
 import pytest
-import requests
 
 from channels.outage_reply import TECHNICAL_TROUBLE_REPLY
 from tests.e2e.borrowers import SocketIOBorrower, TelegramBorrower
@@ -32,16 +30,7 @@ def action_server_down(stack: Stack) -> Iterator[None]:
         yield
     finally:
         stack.processes[0] = stack._spawn("actions", stack.action_server_command())
-        deadline = time.time() + 60
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{stack.action_port}/health", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.time() > deadline:
-                raise TimeoutError("the action server did not come back")
-            time.sleep(0.3)
+        stack._wait_ready(timeout=60)
 
 
 def user_texts(borrower) -> list[str]:
